@@ -1,0 +1,1 @@
+"""Stream agents: control commands, training, generation, status tables and the warehouse sink."""

@@ -1,0 +1,123 @@
+"""Generation: streams are planned as chunks on the generation topic; any worker samples any chunk."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from typing import Any
+
+from agents.commands import GenerateCommand, StreamCommand
+from agents.control import handles
+from agents.records import GenerationChunk
+from agents.status import TERMINAL, now, publish_status, streams
+from agents.topics import generation_topic, records_topic
+from app import app
+from models_store import ModelStoreError
+from resources import get_resources
+from synthesis.sampling import sample_messages
+
+logger = logging.getLogger(__name__)
+_pacers: dict[str, asyncio.Task] = {}
+
+
+def plan(num_samples: int, batch_size: int, interval_seconds: float, chunk_size: int) -> dict[str, int]:
+    """Rows per chunk, chunks per tick of the interval, and the number of chunks."""
+    rows_per_chunk = min(batch_size, chunk_size) if interval_seconds > 0 else chunk_size
+    return {
+        "rows_per_chunk": rows_per_chunk,
+        "chunks_per_tick": math.ceil(batch_size / rows_per_chunk) if interval_seconds > 0 else 0,
+        "chunks_total": math.ceil(num_samples / rows_per_chunk),
+    }
+
+
+@handles("stream")
+@handles("generate")
+async def start_stream(command: StreamCommand | GenerateCommand) -> None:
+    if streams.get(command.id) is not None or command.id in _pacers:
+        logger.info("stream %s already known; duplicate command ignored", command.id)
+        return
+    res = get_resources()
+    batch_size = getattr(command, "batch_size", res.settings.chunk_size)
+    interval = getattr(command, "interval_seconds", 0.0)
+    model_name = command.model_name or res.settings.default_model
+    entry: dict[str, Any] = {
+        "stream_id": command.id, "kind": command.command, "state": "running", "num_samples": command.num_samples,
+        "batch_size": batch_size, "interval_seconds": interval, "model_name": model_name, "seed": command.seed,
+        "created_at": now(), "completed_at": None, "error": None,
+        "chunks_scheduled": 0, "chunks_sent": 0, "rows_sent": 0,
+        **plan(command.num_samples, batch_size, interval, res.settings.chunk_size),
+    }
+    try:
+        entry["model_version"] = res.store.resolve(model_name, command.model_version)
+    except ModelStoreError as exc:
+        await publish_status("stream", command.id, changes=entry | {"state": "failed", "error": str(exc)})
+        return
+    await publish_status("stream", command.id, changes=entry)
+    _pacers[command.id] = asyncio.ensure_future(pace(entry))
+
+
+@handles("cancel")
+async def cancel_stream(command) -> None:
+    await publish_status("stream", command.id, changes={"state": "cancelled", "completed_at": now()})
+    pacer = _pacers.pop(command.id, None)
+    if pacer is not None:
+        pacer.cancel()
+
+
+def _current(stream_id: str) -> dict[str, Any]:
+    return streams.get(stream_id) or {}
+
+
+async def pace(entry: dict[str, Any]) -> None:
+    """Schedule a stream's chunks: batch_size rows per interval, never far ahead of what was sent."""
+    stream_id = entry["stream_id"]
+    settings = get_resources().settings
+    try:
+        start = _current(stream_id).get("chunks_scheduled", 0)
+        for index in range(start, entry["chunks_total"]):
+            # backpressure: sampling and sending must keep up before more is scheduled
+            while index - _current(stream_id).get("chunks_sent", 0) >= settings.max_chunks_ahead:
+                if _current(stream_id).get("state") in TERMINAL:
+                    return
+                await asyncio.sleep(0.05)
+            if _current(stream_id).get("state") in TERMINAL:
+                return
+            rows = min(entry["rows_per_chunk"], entry["num_samples"] - index * entry["rows_per_chunk"])
+            chunk = GenerationChunk(
+                request_id=stream_id, chunk_index=index, num_rows=rows, model_name=entry["model_name"],
+                model_version=entry["model_version"], generated_at=now(), seed=entry["seed"],
+            )
+            await generation_topic.send(key=f"{stream_id}:{index}", value=chunk)
+            await publish_status("stream", stream_id, changes={"chunks_scheduled": index + 1})
+            ticks = entry["chunks_per_tick"]
+            if ticks and (index + 1) % ticks == 0:
+                await asyncio.sleep(entry["interval_seconds"])
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        logger.exception("stream %s stopped", stream_id)
+        await publish_status("stream", stream_id, changes={"state": "failed", "error": str(exc), "completed_at": now()})
+    finally:
+        _pacers.pop(stream_id, None)
+
+
+@app.agent(generation_topic)
+async def generate_records(stream):
+    res = get_resources()
+    models_dir = str(res.settings.models_dir)
+    async for chunk in stream:
+        if _current(chunk.request_id).get("state") in ("cancelled", "failed"):
+            continue
+        try:
+            messages = await res.sample(sample_messages, chunk.asdict(), models_dir)
+            pending = [await records_topic.send(key=key, value=value) for key, value in messages]
+            # the chunk counts as done only once Kafka has every record of it
+            await asyncio.gather(*pending)
+        except Exception as exc:
+            logger.exception("chunk %s of %s failed", chunk.chunk_index, chunk.request_id)
+            await publish_status("stream", chunk.request_id, changes={
+                "state": "failed", "error": f"chunk {chunk.chunk_index}: {type(exc).__name__}: {exc}",
+                "completed_at": now()})
+            continue
+        await publish_status("stream", chunk.request_id, increments={"chunks_sent": 1, "rows_sent": len(messages)})

@@ -1,0 +1,85 @@
+"""Training: the train command starts a fit in the training process pool and reports its progress."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from agents.commands import TrainCommand
+from agents.control import handles
+from agents.status import now, publish_status, training_tasks
+from models_store import ModelStoreError
+from resources import get_resources
+from synthesis.datasets import DatasetError, resolve_dataset
+from synthesis.training import train_model
+
+logger = logging.getLogger(__name__)
+_running: dict[str, asyncio.Task] = {}
+
+
+def _on_progress(item: dict[str, Any]) -> None:
+    """Called on the event loop for each progress event a training process sends."""
+    task_id = item["task_id"]
+    if item["progress"] >= 100:
+        return  # completion is published with the result, below
+    asyncio.ensure_future(
+        publish_status("training", task_id, changes={"progress": item["progress"], "message": item["message"]})
+    )
+
+
+@handles("train")
+async def start_training(command: TrainCommand) -> None:
+    if training_tasks.get(command.id) is not None or command.id in _running:
+        logger.info("training task %s already known; duplicate command ignored", command.id)
+        return
+    res = get_resources()
+    entry = {
+        "task_id": command.id, "status": "pending", "progress": 0, "message": "queued",
+        "model_name": command.model_name, "method": command.method, "dataset_path": command.dataset_path,
+        "epochs": command.epochs, "created_at": now(), "started_at": None, "completed_at": None,
+        "error": None, "result": None,
+    }
+    try:
+        dataset_file = resolve_dataset(res.settings.data_dir, command.dataset_path)
+        if res.store.exists(command.model_name) and not command.overwrite_existing:
+            raise ModelStoreError(f"model {command.model_name!r} exists; set overwrite_existing to add a version")
+    except (DatasetError, ModelStoreError) as exc:
+        await publish_status("training", command.id, changes=entry | {
+            "status": "failed", "error": str(exc), "message": "rejected", "completed_at": now()})
+        return
+    await publish_status("training", command.id, changes=entry)
+    job = {
+        "task_id": command.id, "dataset_file": str(dataset_file), "dataset_path": command.dataset_path,
+        "model_name": command.model_name, "method": command.method, "epochs": command.epochs,
+        "parameters": command.parameters, "models_dir": str(res.settings.models_dir),
+        "enable_gpu": res.settings.enable_gpu,
+    }
+    _running[command.id] = asyncio.ensure_future(_train(job))
+
+
+async def _train(job: dict[str, Any]) -> None:
+    task_id = job["task_id"]
+    res = get_resources()
+    try:
+        pool = res.training_pool(_on_progress)
+        await publish_status("training", task_id, changes={"status": "running", "started_at": now(), "message": "starting"})
+        manifest = await asyncio.get_running_loop().run_in_executor(pool, train_model, job)
+        result = {
+            "model_name": manifest["name"],
+            "model_version": manifest["version"],
+            "model_path": str(res.store.version_dir(manifest["name"], manifest["version"])),
+            "training_time": manifest["training_seconds"],
+            "dataset_rows": manifest["rows"],
+        }
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # the training process reports any failure as the task's error
+        logger.warning("training task %s failed: %s", task_id, exc)
+        await publish_status("training", task_id, changes={
+            "status": "failed", "error": f"{type(exc).__name__}: {exc}", "message": "failed", "completed_at": now()})
+    else:
+        await publish_status("training", task_id, changes={
+            "status": "completed", "progress": 100, "message": "completed", "completed_at": now(), "result": result})
+    finally:
+        _running.pop(task_id, None)

@@ -1,0 +1,96 @@
+"""The Faust app: agents, tables and the HTTP API in one worker process.
+
+`cardiosynth worker -l info` (or `faust -A app worker`) runs a worker; with no Kafka servers
+configured, `main()` first starts the embedded broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import logging
+import sys
+
+import faust
+
+from settings import get_settings
+
+logger = logging.getLogger(__name__)
+settings = get_settings()
+
+
+class CardiosynthApp(faust.App):
+    def on_webserver_init(self, web) -> None:
+        from web.routes import install
+
+        install(web.web_app, self)
+
+
+def _web_app_options() -> dict:
+    from web.middleware import MIDDLEWARES
+
+    return {"client_max_size": settings.max_body_bytes, "middlewares": MIDDLEWARES}
+
+
+app = CardiosynthApp(
+    settings.app_id,
+    broker=settings.broker_url,
+    store="memory://",
+    datadir=str(settings.state_dir / "faust"),
+    web_port=settings.web_port,
+    web_bind=settings.web_host,
+    web_host=settings.web_host,
+    web_application_options=_web_app_options(),
+    topic_partitions=settings.topic_partitions,
+    topic_replication_factor=settings.topic_replication_factor,
+    broker_rebalance_timeout=settings.rebalance_timeout,
+    broker_session_timeout=settings.session_timeout,
+    broker_heartbeat_interval=min(3.0, settings.session_timeout / 3),
+    consumer_auto_offset_reset="earliest",
+    table_cleanup_interval=60.0,
+    producer_linger=0.005,
+)
+
+# Register the agents, tables and timers (Faust collects them on import).
+import agents.control  # noqa: E402,F401
+import agents.generation  # noqa: E402,F401
+import agents.sink  # noqa: E402,F401
+import agents.status  # noqa: E402,F401
+import agents.training  # noqa: E402,F401
+import lifecycle  # noqa: E402,F401
+
+
+def topic_names() -> list[str]:
+    from agents.status import TABLES
+    from agents.topics import TOPICS
+
+    names = [t.get_topic_name() for t in TOPICS]
+    names += [table.changelog_topic.get_topic_name() for table in TABLES.values()]
+    return names
+
+
+def prepare_broker() -> None:
+    """Start the embedded broker if no servers are configured, then create the app's topics."""
+    from broker.embedded import EmbeddedBroker
+    from broker.topics import ensure_topics
+
+    if settings.uses_embedded_broker:
+        broker = EmbeddedBroker(settings.embedded_broker_port, settings.state_dir)
+        if broker.ensure():
+            atexit.register(broker.stop)
+    asyncio.run(
+        ensure_topics(
+            settings.bootstrap_servers, topic_names(), settings.topic_partitions, settings.topic_replication_factor
+        )
+    )
+
+
+def main() -> None:
+    """Console script `cardiosynth`: the Faust CLI of this app."""
+    if len(sys.argv) > 1 and sys.argv[1] == "worker":
+        prepare_broker()
+    app.main()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,99 @@
+"""What a worker holds: the model store, the warehouse writer and the process pools, made on first use."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import threading
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from functools import partial
+from typing import Any, Callable
+
+from models_store import ModelStore
+from settings import Settings, get_settings
+from warehouse import WarehouseWriter, create_writer
+
+logger = logging.getLogger(__name__)
+
+
+class Resources:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.store = ModelStore(settings.models_dir)
+        self._writer: WarehouseWriter | None = None
+        # One thread for every warehouse call: writes stay ordered and off the event loop.
+        self._warehouse_thread = ThreadPoolExecutor(1, thread_name_prefix="warehouse")
+        self._sampling_pool: ProcessPoolExecutor | None = None
+        self._training_pool: ProcessPoolExecutor | None = None
+        self._progress_queue = None
+        self._progress_listeners: list[Callable[[dict[str, Any]], None]] = []
+        self.warehouse_error: str | None = None
+
+    # --- warehouse -------------------------------------------------------------------------
+    @property
+    def writer(self) -> WarehouseWriter:
+        if self._writer is None:
+            self._writer = create_writer(self.settings)
+        return self._writer
+
+    async def warehouse(self, fn: Callable, *args) -> Any:
+        """Run fn(writer, *args) on the warehouse thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._warehouse_thread, partial(fn, self.writer, *args))
+
+    # --- process pools (spawn: torch misbehaves in forked children) -------------------------
+    @property
+    def sampling_pool(self) -> ProcessPoolExecutor:
+        if self._sampling_pool is None:
+            ctx = multiprocessing.get_context("spawn")
+            self._sampling_pool = ProcessPoolExecutor(self.settings.sampling_processes, mp_context=ctx)
+        return self._sampling_pool
+
+    async def sample(self, fn: Callable, *args) -> Any:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.sampling_pool, fn, *args)
+
+    def training_pool(self, on_progress: Callable[[dict[str, Any]], None]) -> ProcessPoolExecutor:
+        """The training pool; on_progress is called on the event loop for each progress event."""
+        if self._training_pool is None:
+            from synthesis.training import init_process
+
+            ctx = multiprocessing.get_context("spawn")
+            self._progress_queue = ctx.Queue()
+            self._training_pool = ProcessPoolExecutor(
+                self.settings.training_processes, mp_context=ctx, initializer=init_process,
+                initargs=(self._progress_queue,),
+            )
+            loop = asyncio.get_running_loop()
+            threading.Thread(
+                target=self._relay_progress, args=(loop, on_progress), name="training-progress", daemon=True
+            ).start()
+        return self._training_pool
+
+    def _relay_progress(self, loop: asyncio.AbstractEventLoop, on_progress) -> None:
+        while True:
+            item = self._progress_queue.get()
+            if item is None:
+                return
+            loop.call_soon_threadsafe(on_progress, item)
+
+    def close(self) -> None:
+        if self._progress_queue is not None:
+            self._progress_queue.put(None)
+        for pool in (self._sampling_pool, self._training_pool):
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)
+        self._warehouse_thread.shutdown(wait=False)
+        if self._writer is not None:
+            self._writer.close()
+
+
+_resources: Resources | None = None
+
+
+def get_resources() -> Resources:
+    global _resources
+    if _resources is None:
+        _resources = Resources(get_settings())
+    return _resources

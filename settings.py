@@ -1,0 +1,93 @@
+"""The one place that reads configuration: environment variables and an optional `.env` file."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    # --- service -----------------------------------------------------------------------------
+    app_id: str = Field("cardiosynth", description="Faust app id: consumer group and topic prefix.")
+    web_host: str = Field("127.0.0.1", description="Interface the HTTP API binds to (0.0.0.0 in containers).")
+    web_port: int = Field(8000, description="Port of the HTTP API.")
+    data_dir: Path = Field(ROOT / "data", description="Datasets live here; dataset_path must stay inside it.")
+    state_dir: Path = Field(ROOT / "var", description="Worker state: Faust data dir, broker log, DuckDB file.")
+    demo_on_start: bool = Field(False, description="Train a model if none exists and stream a demo batch on start.")
+    demo_rows: int = Field(10_000, description="Rows the start-up demo streams.")
+
+    # --- Kafka -------------------------------------------------------------------------------
+    kafka_bootstrap_servers: str = Field(
+        "", description="host:port[,host:port]; empty starts the embedded Tansu broker."
+    )
+    embedded_broker_port: int = Field(19092, description="Port of the embedded broker.")
+    topic_partitions: int = Field(4, description="Partitions of every app topic (the most workers that share work).")
+    topic_replication_factor: int = Field(1, description="Replication factor for topics the app creates.")
+    control_topic: str = Field("cardiosynth-control", description="Commands: train, generate, stream, cancel.")
+    generation_topic: str = Field("generation-requests", description="Chunks of generation work.")
+    status_topic: str = Field("cardiosynth-status", description="Progress events applied to the status tables.")
+    records_topic: str = Field("cardiovascular-data", description="Synthetic records, JSON, keyed by record_id.")
+    dlq_topic: str = Field("cardiovascular-data-dlq", description="Records and commands that failed validation.")
+    rebalance_timeout: float = Field(
+        2.0, description="Seconds a consumer-group join waits for members (low for one laptop)."
+    )
+    session_timeout: float = Field(10.0, description="Seconds before a silent worker is dropped from the group.")
+
+    # --- models ------------------------------------------------------------------------------
+    models_dir: Path = Field(ROOT / "models", description="Model store: models/<name>/<version>/.")
+    default_model: str = Field("cvd", description="Model used when a request names none.")
+    default_method: str = Field("gaussian_copula", description="Method used when /train names none.")
+    default_dataset: str = Field("cvd_sample_3463.csv", description="Dataset used when /train names none.")
+    training_processes: int = Field(1, description="Trainings that run at once (each in its own process).")
+    sampling_processes: int = Field(1, description="Processes that sample records for this worker.")
+    enable_gpu: bool = Field(True, description="Train CTGAN/TVAE/CopulaGAN on a CUDA GPU when one is present.")
+    max_epochs: int = Field(5_000, description="Largest epochs value /train accepts.")
+
+    # --- generation --------------------------------------------------------------------------
+    chunk_size: int = Field(5_000, description="Rows per generation chunk: the unit of parallel sampling.")
+    max_inline_samples: int = Field(100_000, description="Largest num_samples returned in a response.")
+    max_stream_samples: int = Field(10_000_000, description="Largest num_samples of a stream.")
+    max_chunks_ahead: int = Field(8, description="Chunks a stream may schedule beyond those sent (backpressure).")
+
+    # --- warehouse ---------------------------------------------------------------------------
+    warehouse: Literal["duckdb", "snowflake"] = Field("duckdb", description="Where records land.")
+    duckdb_path: Path | None = Field(None, description="DuckDB file; default <state_dir>/warehouse.duckdb.")
+    warehouse_table: str = Field("PATIENT_DATA", description="Table the records land in.")
+    sink_batch_size: int = Field(5_000, description="Records per warehouse write at most.")
+    sink_batch_seconds: float = Field(1.0, description="Seconds a partial batch waits before it is written.")
+    sink_retry_max_seconds: float = Field(30.0, description="Longest pause between retries of a failed write.")
+
+    # --- limits ------------------------------------------------------------------------------
+    max_body_bytes: int = Field(1_048_576, description="Largest request body the API accepts.")
+    api_token: SecretStr | None = Field(None, description="When set, changing endpoints need 'Bearer <token>'.")
+
+    @property
+    def broker_url(self) -> str:
+        servers = self.kafka_bootstrap_servers or f"127.0.0.1:{self.embedded_broker_port}"
+        return ";".join(f"kafka://{s.strip()}" for s in servers.split(",") if s.strip())
+
+    @property
+    def bootstrap_servers(self) -> str:
+        return self.kafka_bootstrap_servers or f"127.0.0.1:{self.embedded_broker_port}"
+
+    @property
+    def uses_embedded_broker(self) -> bool:
+        return not self.kafka_bootstrap_servers
+
+    @property
+    def duckdb_file(self) -> Path:
+        return self.duckdb_path or self.state_dir / "warehouse.duckdb"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Settings are read once per process."""
+    return Settings()

@@ -1,0 +1,144 @@
+"""The registry of training methods: a name, the SDV class, and the parameters a user may set."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class ParameterError(ValueError):
+    """A training parameter is unknown or out of range."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    type: str  # "int", "float", "choice", "int_list"
+    description: str
+    default: Any = None
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+
+    def check(self, name: str, value: Any) -> Any:
+        if self.type == "choice":
+            if value not in self.choices:
+                raise ParameterError(f"{name} must be one of {list(self.choices)}, got {value!r}")
+            return value
+        if self.type == "int_list":
+            if not isinstance(value, list) or not value or not all(_is_int(v) and 1 <= v <= 4096 for v in value):
+                raise ParameterError(f"{name} must be a non-empty list of integers 1-4096")
+            return tuple(value)
+        if self.type == "int" and not _is_int(value):
+            raise ParameterError(f"{name} must be an integer, got {value!r}")
+        if self.type == "float" and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            raise ParameterError(f"{name} must be a number, got {value!r}")
+        if self.minimum is not None and value < self.minimum:
+            raise ParameterError(f"{name} must be >= {self.minimum}, got {value}")
+        if self.maximum is not None and value > self.maximum:
+            raise ParameterError(f"{name} must be <= {self.maximum}, got {value}")
+        return value
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    synthesizer: str  # dotted path, imported only in the training process
+    description: str
+    epochs: int | None  # default epochs; None for methods that do not train in epochs
+    parameters: dict[str, Parameter] = field(default_factory=dict)
+
+    def check_parameters(self, parameters: dict[str, Any]) -> dict[str, Any]:
+        """Validated keyword arguments for the synthesizer; raises ParameterError naming the field."""
+        checked = {}
+        for key, value in parameters.items():
+            if key not in self.parameters:
+                raise ParameterError(f"unknown parameter {key!r} for {self.name}; accepted: {sorted(self.parameters)}")
+            checked[key] = self.parameters[key].check(key, value)
+        batch = checked.get("batch_size")
+        pac = checked.get("pac", self.parameters["pac"].default if "pac" in self.parameters else 1)
+        if batch is not None and pac and batch % pac:
+            raise ParameterError(f"batch_size ({batch}) must be a multiple of pac ({pac})")
+        if batch is not None and batch % 2:
+            raise ParameterError(f"batch_size ({batch}) must be even")
+        return checked
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "trains_in_epochs": self.epochs is not None,
+            "default_epochs": self.epochs,
+            "parameters": {
+                key: {k: v for k, v in vars(p).items() if v not in (None, ())} for key, p in self.parameters.items()
+            },
+        }
+
+
+DISTRIBUTIONS = ("norm", "beta", "truncnorm", "uniform", "gamma", "gaussian_kde")
+
+_GAN = {
+    "batch_size": Parameter("int", "Rows per training step (even, a multiple of pac).", 500, 2, 100_000),
+    "pac": Parameter("int", "Rows the discriminator sees together (PacGAN).", 10, 1, 100),
+    "discriminator_steps": Parameter("int", "Discriminator updates per generator update.", 1, 1, 20),
+    "embedding_dim": Parameter("int", "Size of the random input to the generator.", 128, 1, 4096),
+    "generator_dim": Parameter("int_list", "Sizes of the generator's residual layers.", [256, 256]),
+    "discriminator_dim": Parameter("int_list", "Sizes of the discriminator's layers.", [256, 256]),
+    "generator_lr": Parameter("float", "Generator learning rate.", 2e-4, 1e-7, 1.0),
+    "discriminator_lr": Parameter("float", "Discriminator learning rate.", 2e-4, 1e-7, 1.0),
+}
+_COPULA = {
+    "default_distribution": Parameter(
+        "choice", "Marginal distribution fitted to numeric columns.", "beta", choices=DISTRIBUTIONS
+    ),
+}
+
+METHODS: dict[str, Method] = {
+    m.name: m
+    for m in (
+        Method(
+            "gaussian_copula",
+            "sdv.single_table.GaussianCopulaSynthesizer",
+            "Gaussian copula over fitted marginals: seconds to train, strong column shapes; the default.",
+            None,
+            _COPULA,
+        ),
+        Method(
+            "ctgan",
+            "sdv.single_table.CTGANSynthesizer",
+            "Conditional GAN for mixed tables: learns complex joint distributions, needs many epochs.",
+            300,
+            _GAN,
+        ),
+        Method(
+            "tvae",
+            "sdv.single_table.TVAESynthesizer",
+            "Variational autoencoder for tables: faster than CTGAN per epoch.",
+            300,
+            {
+                "batch_size": Parameter("int", "Rows per training step (even).", 500, 2, 100_000),
+                "embedding_dim": Parameter("int", "Size of the latent space.", 128, 1, 4096),
+                "compress_dims": Parameter("int_list", "Encoder layer sizes.", [128, 128]),
+                "decompress_dims": Parameter("int_list", "Decoder layer sizes.", [128, 128]),
+                "loss_factor": Parameter("float", "Weight of the reconstruction loss.", 2, 0.0, 1000.0),
+            },
+        ),
+        Method(
+            "copulagan",
+            "sdv.single_table.CopulaGANSynthesizer",
+            "CTGAN on copula-transformed numeric columns.",
+            300,
+            {**_GAN, **_COPULA},
+        ),
+    )
+}
+
+
+def get_method(name: str) -> Method:
+    try:
+        return METHODS[name]
+    except KeyError:
+        raise ParameterError(f"unknown method {name!r}; available: {sorted(METHODS)}") from None

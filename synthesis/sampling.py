@@ -1,0 +1,85 @@
+"""Sampling records: deterministic per (request, chunk), run in spawned worker processes."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections import OrderedDict
+from typing import Any
+
+import orjson
+
+RECORD_NAMESPACE = uuid.UUID("6f1d3c2e-8a4b-5c6d-9e0f-a1b2c3d4e5f6")
+_CACHE: "OrderedDict[tuple[str, str, int], Any]" = OrderedDict()
+_CACHE_SIZE = 4
+
+
+def chunk_seed(request_id: str, chunk_index: int, seed: int | None = None) -> int:
+    """The seed of one chunk: a hash of (request id, chunk index, user seed), in [0, 2**31)."""
+    digest = hashlib.sha256(f"{request_id}:{chunk_index}:{seed}".encode()).digest()
+    return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
+
+
+def record_id(request_id: str, chunk_index: int, row: int) -> str:
+    return str(uuid.uuid5(RECORD_NAMESPACE, f"{request_id}/{chunk_index}/{row}"))
+
+
+def _synthesizer(models_dir: str, name: str, version: int):
+    key = (models_dir, name, version)
+    if key in _CACHE:
+        _CACHE.move_to_end(key)
+        return _CACHE[key]
+    from models_store import ModelStore
+
+    synthesizer = ModelStore(models_dir).load(name, version)
+    _CACHE[key] = synthesizer
+    if len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return synthesizer
+
+
+def sample_frame(models_dir: str, name: str, version: int, num_rows: int, seed: int):
+    """num_rows rows from a model version; the same seed gives the same rows."""
+    synthesizer = _synthesizer(models_dir, name, version)
+    synthesizer._set_random_state(seed)
+    sampled = synthesizer.sample(num_rows)
+    if isinstance(sampled, dict):
+        sampled = next(iter(sampled.values()))
+    return sampled
+
+
+def build_records(frame, chunk: dict[str, Any]) -> list[dict[str, Any]]:
+    """Rows with the record fields added; NaN becomes None."""
+    rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    meta = {
+        "model_name": chunk["model_name"],
+        "model_version": chunk["model_version"],
+        "request_id": chunk["request_id"],
+        "generated_at": chunk["generated_at"],
+    }
+    index = chunk["chunk_index"]
+    for i, row in enumerate(rows):
+        row["record_id"] = record_id(chunk["request_id"], index, i)
+        row.update(meta)
+    return rows
+
+
+def sample_chunk(chunk: dict[str, Any], models_dir: str) -> list[dict[str, Any]]:
+    seed = chunk_seed(chunk["request_id"], chunk["chunk_index"], chunk.get("seed"))
+    frame = sample_frame(models_dir, chunk["model_name"], chunk["model_version"], chunk["num_rows"], seed)
+    return build_records(frame, chunk)
+
+
+def sample_messages(chunk: dict[str, Any], models_dir: str) -> list[tuple[bytes, bytes]]:
+    """A chunk as Kafka (key, value) pairs, JSON-encoded here to keep that work off the event loop."""
+    return [
+        (row["record_id"].encode(), orjson.dumps(row, option=orjson.OPT_SERIALIZE_NUMPY))
+        for row in sample_chunk(chunk, models_dir)
+    ]
+
+
+def warm_up() -> bool:
+    """Import SDV in a fresh pool process so the first real request does not pay for it."""
+    import sdv.single_table  # noqa: F401
+
+    return True

@@ -1,0 +1,147 @@
+"""Fitting a synthesizer; runs in a spawned worker process and reports progress through a queue."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib
+import logging
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from models_store import ModelStore
+from synthesis.datasets import read_dataset
+from synthesis.methods import get_method
+
+logger = logging.getLogger(__name__)
+TABLE = "records"
+_progress_queue = None
+
+
+def init_process(progress_queue) -> None:
+    """Pool initializer: keep the queue that progress events go back through."""
+    global _progress_queue
+    _progress_queue = progress_queue
+    logging.basicConfig(level=logging.WARNING)
+
+
+def _report(task_id: str, progress: float, message: str) -> None:
+    if _progress_queue is not None:
+        _progress_queue.put({"task_id": task_id, "progress": round(progress, 1), "message": message})
+
+
+class _EpochCounter:
+    """Stands in for tqdm in CTGAN/TVAE's epoch loop and reports each completed epoch."""
+
+    def __init__(self, on_epoch: Callable[[int, int], None]):
+        self.on_epoch = on_epoch
+
+    def __call__(self, iterable, *args, **kwargs):
+        counter = self
+
+        class _Loop:
+            def __iter__(self):
+                total = len(iterable)
+                for i, item in enumerate(iterable):
+                    yield item
+                    counter.on_epoch(i + 1, total)  # the loop body for this epoch has finished
+
+            def set_description(self, *a, **k):
+                pass
+
+        return _Loop()
+
+
+@contextlib.contextmanager
+def epoch_progress(on_epoch: Callable[[int, int], None]):
+    modules = [importlib.import_module(m) for m in ("ctgan.synthesizers.ctgan", "ctgan.synthesizers.tvae")]
+    saved = [m.tqdm for m in modules]
+    for m in modules:
+        m.tqdm = _EpochCounter(on_epoch)
+    try:
+        yield
+    finally:
+        for m, original in zip(modules, saved):
+            m.tqdm = original
+
+
+def describe_columns(metadata_dict: dict[str, Any], df) -> list[dict[str, Any]]:
+    """Column schema kept in the manifest: what the sink validates records against."""
+    columns = metadata_dict["tables"][TABLE]["columns"]
+    out = []
+    for name in df.columns:
+        info = columns.get(name, {})
+        entry: dict[str, Any] = {"name": name, "sdtype": info.get("sdtype", "unknown")}
+        if entry["sdtype"] in ("categorical", "boolean"):
+            entry["categories"] = sorted(str(v) for v in df[name].dropna().unique())
+        elif entry["sdtype"] == "numerical":
+            entry["min"], entry["max"] = float(df[name].min()), float(df[name].max())
+        out.append(entry)
+    return out
+
+
+def train_model(job: dict[str, Any]) -> dict[str, Any]:
+    """Fit job['method'] on job['dataset_file'] and publish it to the store; returns the manifest."""
+    import sdv
+    import torch
+    from sdv.metadata import Metadata
+
+    task_id = job["task_id"]
+    started = time.perf_counter()
+    method = get_method(job["method"])
+    dataset_file = Path(job["dataset_file"])
+    _report(task_id, 1, f"reading {dataset_file.name}")
+    df = read_dataset(dataset_file)
+    dataset_sha = hashlib.sha256(dataset_file.read_bytes()).hexdigest()
+    _report(task_id, 3, f"detecting metadata of {len(df)} rows x {df.shape[1]} columns")
+    metadata = Metadata.detect_from_dataframes({TABLE: df})
+
+    module, cls_name = method.synthesizer.rsplit(".", 1)
+    cls = getattr(importlib.import_module(module), cls_name)
+    kwargs = dict(job.get("parameters") or {})
+    epochs = job.get("epochs") or method.epochs
+    if method.epochs is not None:
+        kwargs["epochs"] = epochs
+        kwargs["enable_gpu"] = bool(job.get("enable_gpu", True))
+    synthesizer = cls(metadata, **kwargs)
+
+    # Epoch methods spend 5-10% preprocessing; the epochs then fill 10-95%.
+    def on_epoch(done: int, total: int) -> None:
+        _report(task_id, 10 + 85 * done / total, f"epoch {done}/{total}")
+
+    _report(task_id, 5, "fitting" if method.epochs is None else "preprocessing columns")
+    with epoch_progress(on_epoch):
+        synthesizer.fit({TABLE: df})
+    _report(task_id, 95, "saving the model")
+
+    store = ModelStore(job["models_dir"])
+    staging = store.staging_dir()
+    synthesizer.save(str(staging / "synthesizer.pkl"))
+    metadata_dict = metadata.to_dict()
+    metadata.save_to_json(str(staging / "metadata.json"))
+    training_seconds = time.perf_counter() - started
+    manifest = {
+        "method": method.name,
+        "parameters": kwargs | ({"epochs": epochs} if method.epochs is not None else {}),
+        "dataset_path": job["dataset_path"],
+        "dataset_sha256": dataset_sha,
+        "rows": int(len(df)),
+        "columns": describe_columns(metadata_dict, df),
+        "table_name": TABLE,
+        "versions": {"sdv": sdv.__version__, "ctgan": _version("ctgan"), "torch": torch.__version__},
+        "device": "cuda" if kwargs.get("enable_gpu") and torch.cuda.is_available() else "cpu",
+        "created_at": datetime.now(timezone.utc).isoformat(),
+        "training_seconds": round(training_seconds, 3),
+        "task_id": task_id,
+    }
+    version = store.publish(job["model_name"], staging, manifest)
+    _report(task_id, 100, "completed")
+    return store.manifest(job["model_name"], version)
+
+
+def _version(dist: str) -> str:
+    from importlib.metadata import version
+
+    return version(dist)

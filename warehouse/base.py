@@ -1,0 +1,94 @@
+"""The interface every warehouse writer implements, and the factory that picks one from settings."""
+
+from __future__ import annotations
+
+import abc
+from typing import Any
+
+from warehouse.schema import CVD_COLUMNS, META_COLUMNS
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse could not be reached or refused a write; the sink retries these."""
+
+
+class WarehouseWriter(abc.ABC):
+    """Idempotent batch writes keyed on record_id; every method is blocking (run it in a thread)."""
+
+    name: str = "warehouse"
+
+    def __init__(self, table: str):
+        self.table = table
+        self.columns: dict[str, str] = {**META_COLUMNS, **CVD_COLUMNS}
+
+    @abc.abstractmethod
+    def open(self) -> None:
+        """Connect and create what is missing (database, schema, table)."""
+
+    @abc.abstractmethod
+    def write(self, rows: list[dict[str, Any]]) -> int:
+        """Store rows not stored yet (by record_id); returns how many were new."""
+
+    @abc.abstractmethod
+    def query(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
+        """Run a read-only query; column names come back lower-case."""
+
+    @abc.abstractmethod
+    def close(self) -> None:
+        """Release connections."""
+
+    def ping(self) -> None:
+        self.query("SELECT 1 AS ok")
+
+    def landed_since(self, request_id: str) -> tuple[int, Any]:
+        """Rows of one request in the table, and when the last of them was ingested."""
+        row = self.query(
+            f"SELECT count(*) AS n, max(ingested_at) AS last FROM {self.table} WHERE request_id = ?", (request_id,)
+        )[0]
+        return int(row["n"]), row["last"]
+
+    def summary(self) -> dict[str, Any]:
+        totals = self.query(
+            f"SELECT count(*) AS row_count, count(DISTINCT record_id) AS distinct_record_ids, "
+            f"max(ingested_at) AS latest_ingested_at FROM {self.table}"
+        )[0]
+        per_version = self.query(
+            f"SELECT model_name, model_version, count(*) AS rows FROM {self.table} "
+            "GROUP BY model_name, model_version ORDER BY model_name, model_version"
+        )
+        latest = totals["latest_ingested_at"]
+        return {
+            "warehouse": self.name,
+            "table": self.table,
+            "row_count": int(totals["row_count"]),
+            "distinct_record_ids": int(totals["distinct_record_ids"]),
+            "latest_ingested_at": latest.isoformat() if hasattr(latest, "isoformat") else latest,
+            "rows_per_model_version": [
+                {"model_name": r["model_name"], "model_version": r["model_version"], "rows": int(r["rows"])}
+                for r in per_version
+            ],
+        }
+
+    def new_columns(self, rows: list[dict[str, Any]]) -> dict[str, str]:
+        """Columns present in rows but not in the table, with a type inferred from their values."""
+        from warehouse.schema import infer_type
+
+        found: dict[str, str] = {}
+        for row in rows:
+            for key, value in row.items():
+                if key not in self.columns and key not in found:
+                    sql_type = infer_type(value)
+                    if sql_type:
+                        found[key] = sql_type
+        return found
+
+
+def create_writer(settings) -> WarehouseWriter:
+    """The writer the settings choose."""
+    if settings.warehouse == "snowflake":
+        from warehouse.snowflake import SnowflakeWriter
+
+        return SnowflakeWriter.from_settings(settings)
+    from warehouse.duckdb import DuckDBWriter
+
+    return DuckDBWriter(settings.duckdb_file, settings.warehouse_table)

@@ -1,0 +1,1 @@
+"""The HTTP API: aiohttp views served by the Faust worker's web server."""

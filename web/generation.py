@@ -1,0 +1,118 @@
+"""Generation views: records inline or to Kafka, and streams."""
+
+from __future__ import annotations
+
+import csv
+import io
+import uuid
+from datetime import datetime, timezone
+
+from aiohttp import web
+
+from agents.commands import CancelCommand, GenerateCommand, GenerateRequest, StreamCommand, StreamRequest
+from agents.control import publish_command
+from agents.status import TERMINAL, streams
+from models_store import ModelStoreError
+from resources import get_resources
+from synthesis.sampling import sample_chunk
+from warehouse import WarehouseError
+from web.errors import http_error, json_response, parse_body
+from web.waiting import wait_until_known
+
+
+def _model_version(name: str | None, version: int | None) -> tuple[str, int]:
+    res = get_resources()
+    name = name or res.settings.default_model
+    try:
+        return name, res.store.resolve(name, version)
+    except ModelStoreError as exc:
+        raise http_error(web.HTTPNotFound, f"{exc}; train it with POST /train first") from None
+
+
+async def generate(request: web.Request) -> web.Response:
+    body = await parse_body(request, GenerateRequest)
+    name, version = _model_version(body.model_name, body.model_version)
+    if body.send_to_kafka:
+        command = GenerateCommand(command="generate", num_samples=body.num_samples, model_name=name,
+                                  model_version=version, seed=body.seed)
+        await publish_command(command)
+        await wait_until_known(streams, command.id)
+        return json_response({"request_id": command.id, "num_samples": body.num_samples,
+                              "topic": get_resources().settings.records_topic,
+                              "status_url": f"/stream/{command.id}"}, status=202)
+    res = get_resources()
+    request_id = str(uuid.uuid4())
+    generated_at = datetime.now(timezone.utc).isoformat()
+    records = []
+    size = res.settings.chunk_size
+    for index in range(0, -(-body.num_samples // size)):
+        chunk = {"request_id": request_id, "chunk_index": index,
+                 "num_rows": min(size, body.num_samples - index * size), "model_name": name,
+                 "model_version": version, "generated_at": generated_at, "seed": body.seed}
+        try:
+            records += await res.sample(sample_chunk, chunk, str(res.settings.models_dir))
+        except ModelStoreError as exc:
+            raise http_error(web.HTTPConflict, str(exc)) from None
+    if "text/csv" in request.headers.get("Accept", ""):
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=list(records[0]))
+        writer.writeheader()
+        writer.writerows(records)
+        return web.Response(text=out.getvalue(), content_type="text/csv")
+    return json_response({"request_id": request_id, "model_name": name, "model_version": version,
+                          "num_samples": len(records), "records": records})
+
+
+async def start_stream(request: web.Request) -> web.Response:
+    body = await parse_body(request, StreamRequest)
+    name, version = _model_version(body.model_name, body.model_version)
+    command = StreamCommand(command="stream", **(body.model_dump() | {"model_name": name, "model_version": version}))
+    await publish_command(command)
+    await wait_until_known(streams, command.id)
+    return json_response({"stream_id": command.id, "status_url": f"/stream/{command.id}"}, status=202)
+
+
+async def stream_view(entry: dict) -> dict:
+    """A stream's entry with rows landed in the warehouse, rows/s and the state that follows."""
+    res = get_resources()
+    view = {k: entry.get(k) for k in (
+        "stream_id", "kind", "state", "num_samples", "batch_size", "interval_seconds", "model_name",
+        "model_version", "rows_sent", "chunks_sent", "chunks_total", "created_at", "completed_at", "error")}
+    try:
+        landed, last = await res.warehouse(lambda w, rid: w.landed_since(rid), entry["stream_id"])
+    except WarehouseError as exc:
+        view.update(rows_landed=None, rows_per_second=None, warehouse_error=str(exc))
+        return view
+    view["rows_landed"] = landed
+    started = datetime.fromisoformat(entry["created_at"]).replace(tzinfo=None)
+    elapsed = (last - started).total_seconds() if last else 0
+    view["rows_per_second"] = round(landed / elapsed, 1) if elapsed > 0 else None
+    if view["state"] not in TERMINAL and landed >= (entry.get("num_samples") or 0):
+        view["state"] = "completed"
+        view["completed_at"] = last.isoformat()
+    return view
+
+
+def _entry(stream_id: str) -> dict:
+    entry = streams.get(stream_id)
+    if entry is None:
+        raise http_error(web.HTTPNotFound, f"stream {stream_id!r} not found")
+    return entry
+
+
+async def stream_status(request: web.Request) -> web.Response:
+    return json_response(await stream_view(_entry(request.match_info["stream_id"])))
+
+
+async def cancel_stream(request: web.Request) -> web.Response:
+    entry = _entry(request.match_info["stream_id"])
+    if entry.get("state") in TERMINAL:
+        raise http_error(web.HTTPConflict, f"stream {entry['stream_id']!r} is already {entry['state']}")
+    await publish_command(CancelCommand(command="cancel", id=entry["stream_id"]))
+    return json_response({"stream_id": entry["stream_id"], "state": "cancelling"}, status=202)
+
+
+async def stream_list(request: web.Request) -> web.Response:
+    entries = sorted((v for v in streams.values() if v), key=lambda e: e.get("created_at") or "", reverse=True)
+    views = [await stream_view(e) for e in entries[:200]]
+    return json_response({"streams": views, "total_count": len(entries)})

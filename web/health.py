@@ -1,0 +1,71 @@
+"""Health of the service and its parts, and the warehouse summary."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+
+from aiohttp import web
+
+from broker.embedded import port_open
+from resources import get_resources
+from warehouse import WarehouseError
+from web.errors import http_error, json_response
+
+
+async def _broker() -> dict:
+    settings = get_resources().settings
+    servers = [s.strip() for s in settings.bootstrap_servers.split(",") if s.strip()]
+
+    def reachable(server: str) -> bool:
+        host, _, port = server.rpartition(":")
+        return port_open(host or "127.0.0.1", int(port), timeout=1.0)
+
+    results = await asyncio.gather(*(asyncio.to_thread(reachable, s) for s in servers))
+    up = any(results)
+    return {"status": "ok" if up else "down", "embedded": settings.uses_embedded_broker,
+            "reachable": sum(results), "servers": len(servers)}
+
+
+async def _warehouse() -> dict:
+    res = get_resources()
+    try:
+        await asyncio.wait_for(res.warehouse(lambda w: w.ping()), timeout=5)
+    except (WarehouseError, asyncio.TimeoutError, OSError) as exc:
+        return {"status": "down", "kind": res.settings.warehouse, "error": str(exc) or "timed out"}
+    if res.warehouse_error:
+        return {"status": "degraded", "kind": res.settings.warehouse, "error": res.warehouse_error}
+    return {"status": "ok", "kind": res.settings.warehouse}
+
+
+def _model_store() -> dict:
+    res = get_resources()
+    root = res.settings.models_dir
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return {"status": "down", "error": f"cannot create the model store: {exc.strerror}"}
+    if not os.access(root, os.W_OK):
+        return {"status": "down", "error": "the model store is not writable"}
+    default = res.settings.default_model
+    return {"status": "ok", "models": len(res.store.names()), "default_model": default,
+            "default_model_trained": res.store.exists(default)}
+
+
+async def health(request: web.Request) -> web.Response:
+    from agents.sink import batch
+
+    broker, warehouse = await asyncio.gather(_broker(), _warehouse())
+    parts = {"broker": broker, "warehouse": warehouse, "model_store": _model_store()}
+    down = [name for name, part in parts.items() if part["status"] == "down"]
+    degraded = [name for name, part in parts.items() if part["status"] == "degraded"]
+    status = "down" if down else "degraded" if degraded else "ok"
+    return json_response({"status": status, "parts": parts, "sink": batch.stats}, status=503 if down or degraded else 200)
+
+
+async def warehouse_summary(request: web.Request) -> web.Response:
+    try:
+        summary = await get_resources().warehouse(lambda w: w.summary())
+    except WarehouseError as exc:
+        raise http_error(web.HTTPServiceUnavailable, f"warehouse unavailable: {exc}") from None
+    return json_response(summary)

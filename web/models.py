@@ -1,0 +1,62 @@
+"""Model views: the registry's models and versions, and the default model."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from models_store import ModelStoreError
+from resources import get_resources
+from web.errors import http_error, json_response
+
+INFO_FIELDS = ("name", "version", "method", "parameters", "dataset_path", "rows", "columns", "created_at",
+               "training_seconds", "versions", "device")
+
+
+def _manifest(name: str, version=None) -> dict:
+    try:
+        return get_resources().store.manifest(name, version)
+    except ModelStoreError as exc:
+        raise http_error(web.HTTPNotFound, str(exc)) from None
+
+
+def model_info_view(manifest: dict) -> dict:
+    info = {k: manifest.get(k) for k in INFO_FIELDS}
+    info["model_name"] = info.pop("name")
+    info["training_rows"] = info.pop("rows")
+    info["training_time"] = info.pop("training_seconds")
+    info["library_versions"] = info.pop("versions")
+    info["column_names"] = [c["name"] for c in manifest.get("columns", [])]
+    return info
+
+
+async def model_info(request: web.Request) -> web.Response:
+    name = request.query.get("model_name") or get_resources().settings.default_model
+    return json_response(model_info_view(_manifest(name)))
+
+
+async def models(request: web.Request) -> web.Response:
+    found = get_resources().store.list()
+    return json_response({"models": found, "total_count": len(found),
+                          "default_model": get_resources().settings.default_model})
+
+
+async def model_detail(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    store = get_resources().store
+    latest = _manifest(name)
+    versions = [model_info_view(store.manifest(name, v)) for v in store.versions(name)]
+    return json_response({"name": name, "latest_version": latest["version"], "versions": versions})
+
+
+async def model_version(request: web.Request) -> web.Response:
+    return json_response(model_info_view(_manifest(request.match_info["name"], request.match_info["version"])))
+
+
+async def delete_model_version(request: web.Request) -> web.Response:
+    name, version = request.match_info["name"], request.match_info["version"]
+    _manifest(name, version)
+    try:
+        get_resources().store.delete(name, version)
+    except ModelStoreError as exc:
+        raise http_error(web.HTTPNotFound, str(exc)) from None
+    return json_response({"deleted": {"name": name, "version": int(version)}})

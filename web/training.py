@@ -1,0 +1,70 @@
+"""Training views: methods, datasets, starting a training and following it."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from agents.commands import TrainCommand, TrainRequest
+from agents.control import publish_command
+from agents.status import training_tasks
+from resources import get_resources
+from synthesis.datasets import DatasetError, list_datasets, resolve_dataset
+from synthesis.methods import METHODS
+from web.errors import http_error, json_response, parse_body
+from web.waiting import wait_until_known
+
+
+async def list_methods(request: web.Request) -> web.Response:
+    settings = get_resources().settings
+    return json_response({
+        "methods": [m.describe() for m in METHODS.values()],
+        "default_method": settings.default_method,
+    })
+
+
+async def datasets(request: web.Request) -> web.Response:
+    found = list_datasets(get_resources().settings.data_dir)
+    return json_response({"datasets": found, "total_count": len(found)})
+
+
+async def start_training(request: web.Request) -> web.Response:
+    body = await parse_body(request, TrainRequest)
+    res = get_resources()
+    try:
+        resolve_dataset(res.settings.data_dir, body.dataset_path)
+    except DatasetError as exc:
+        raise http_error(web.HTTPBadRequest, str(exc), field="dataset_path") from None
+    if res.store.exists(body.model_name) and not body.overwrite_existing:
+        raise http_error(
+            web.HTTPConflict,
+            f"model {body.model_name!r} exists; send overwrite_existing: true to train a new version",
+        )
+    command = TrainCommand(command="train", **body.model_dump())
+    await publish_command(command)
+    await wait_until_known(training_tasks, command.id)
+    return json_response(
+        {"status": "started", "task_id": command.id,
+         "message": f"training {body.method} model {body.model_name!r} on {body.dataset_path}",
+         "status_url": f"/train/status/{command.id}"},
+        status=202,
+    )
+
+
+def task_view(entry: dict) -> dict:
+    return {k: entry.get(k) for k in (
+        "task_id", "status", "progress", "message", "model_name", "method", "dataset_path", "epochs",
+        "created_at", "started_at", "completed_at", "error", "result")}
+
+
+async def training_status(request: web.Request) -> web.Response:
+    task_id = request.match_info["task_id"]
+    entry = training_tasks.get(task_id)
+    if entry is None:
+        raise http_error(web.HTTPNotFound, f"training task {task_id!r} not found")
+    return json_response(task_view(entry))
+
+
+async def training_task_list(request: web.Request) -> web.Response:
+    tasks = sorted((task_view(v) for v in training_tasks.values() if v), key=lambda t: t["created_at"] or "",
+                   reverse=True)
+    return json_response({"tasks": tasks, "total_count": len(tasks)})
