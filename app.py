@@ -87,6 +87,7 @@ def prepare_broker() -> None:
 
 def main() -> None:
     """Console script `cardiosynth`: the Faust CLI of this app."""
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
     if len(sys.argv) > 1 and sys.argv[1] == "worker":
         prepare_broker()
     app.main()

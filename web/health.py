@@ -69,3 +69,23 @@ async def warehouse_summary(request: web.Request) -> web.Response:
     except WarehouseError as exc:
         raise http_error(web.HTTPServiceUnavailable, f"warehouse unavailable: {exc}") from None
     return json_response(summary)
+
+
+async def warehouse_records(request: web.Request) -> web.Response:
+    """The latest records by ingestion time, optionally of one request (stream or generation)."""
+    try:
+        limit = int(request.query.get("limit", "100"))
+    except ValueError:
+        raise http_error(web.HTTPBadRequest, "limit must be an integer") from None
+    if not 1 <= limit <= 10_000:
+        raise http_error(web.HTTPBadRequest, "limit must be between 1 and 10000")
+    request_id = request.query.get("request_id")
+    res = get_resources()
+    table = res.writer.table
+    where, params = ("WHERE request_id = ?", (request_id,)) if request_id else ("", ())
+    sql = f"SELECT * FROM {table} {where} ORDER BY ingested_at DESC, record_id LIMIT {limit}"
+    try:
+        rows = await res.warehouse(lambda w: w.query(sql, params))
+    except WarehouseError as exc:
+        raise http_error(web.HTTPServiceUnavailable, f"warehouse unavailable: {exc}") from None
+    return json_response({"records": rows, "count": len(rows)})

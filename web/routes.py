@@ -25,6 +25,7 @@ def setup_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/models/{name}/versions/{version:\\d+}", models.model_version)
     router.add_delete("/models/{name}/versions/{version:\\d+}", models.delete_model_version)
     router.add_get("/warehouse/summary", health.warehouse_summary)
+    router.add_get("/warehouse/records", health.warehouse_records)
 
 
 def install(web_app: web.Application, faust_app) -> None:

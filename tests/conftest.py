@@ -1,0 +1,27 @@
+"""Session-wide real parts: the embedded Kafka-protocol broker (fails the run if it cannot start)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import pytest
+
+# In-process tests (agents, views) get their own state and model store, never the user's.
+_SCRATCH = tempfile.mkdtemp(prefix="cardiosynth-tests-")
+os.environ.setdefault("STATE_DIR", os.path.join(_SCRATCH, "state"))
+os.environ.setdefault("MODELS_DIR", os.path.join(_SCRATCH, "models"))
+
+from broker.embedded import BrokerError, EmbeddedBroker
+from tests.harness import free_port
+
+
+@pytest.fixture(scope="session")
+def kafka_broker(tmp_path_factory):
+    broker = EmbeddedBroker(free_port(), tmp_path_factory.mktemp("broker"))
+    try:
+        broker.ensure()
+    except BrokerError as exc:
+        pytest.fail(f"the embedded Tansu broker could not start: {exc}", pytrace=False)
+    yield broker.bootstrap
+    broker.stop()

@@ -1,0 +1,126 @@
+"""Real parts for tests: the embedded broker and worker processes, started and stopped by the tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+CARDIOSYNTH = str(Path(sys.executable).with_name("cardiosynth"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.1):
+    """Poll predicate() until it returns something truthy; fail with `what` after timeout."""
+    deadline = time.monotonic() + timeout
+    last_error = None
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except (requests.RequestException, KeyError, ValueError) as exc:
+            last_error = exc
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} (last error: {last_error})")
+
+
+class Worker:
+    """A `cardiosynth worker` process with its own topics, app id, state and model directories."""
+
+    def __init__(self, bootstrap: str, tmp: Path, **env: str):
+        self.uid = uuid.uuid4().hex[:8]
+        self.port = free_port()
+        self.tmp = tmp
+        self.log_path = tmp / f"worker-{self.uid}.log"
+        self.env = {
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "APP_ID": f"cs-test-{self.uid}",
+            "WEB_PORT": str(self.port),
+            "STATE_DIR": str(tmp / "state"),
+            "MODELS_DIR": str(tmp / "models"),
+            "DATA_DIR": str(ROOT / "data"),
+            "CONTROL_TOPIC": f"control-{self.uid}",
+            "GENERATION_TOPIC": f"generation-{self.uid}",
+            "STATUS_TOPIC": f"status-{self.uid}",
+            "RECORDS_TOPIC": f"records-{self.uid}",
+            "DLQ_TOPIC": f"records-dlq-{self.uid}",
+            "SINK_BATCH_SECONDS": "0.3",
+            "PYTHONUNBUFFERED": "1",
+            **env,
+        }
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def topic(self, name: str) -> str:
+        return self.env[name]
+
+    def start(self, timeout: float = 90) -> "Worker":
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [CARDIOSYNTH, "worker", "-l", "info"], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        log.close()
+
+        def ready():
+            if self.process.poll() is not None:
+                raise AssertionError(f"worker exited with {self.process.returncode}:\n{self.log_tail()}")
+            return b"Worker]: Ready" in self.log_path.read_bytes()
+
+        wait_for(ready, timeout, f"the worker to join its group (log {self.log_path})")
+        wait_for(lambda: requests.get(f"{self.url}/health", timeout=5).status_code == 200, 30, "/health")
+        return self
+
+    def log_tail(self, chars: int = 4000) -> str:
+        return self.log_path.read_bytes()[-chars:].decode(errors="replace")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(sig)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def get(self, path: str, **kw):
+        return requests.get(f"{self.url}{path}", timeout=30, **kw)
+
+    def post(self, path: str, **kw):
+        return requests.post(f"{self.url}{path}", timeout=60, **kw)
+
+    def delete(self, path: str, **kw):
+        return requests.delete(f"{self.url}{path}", timeout=30, **kw)
+
+    def wait_training(self, task_id: str, timeout: float = 300) -> dict:
+        def done():
+            body = self.get(f"/train/status/{task_id}").json()
+            return body if body.get("status") in ("completed", "failed") else None
+
+        return wait_for(done, timeout, f"training task {task_id}", interval=0.3)
+
+    def wait_stream(self, stream_id: str, timeout: float = 300) -> dict:
+        def done():
+            body = self.get(f"/stream/{stream_id}").json()
+            return body if body.get("state") in ("completed", "failed", "cancelled") else None
+
+        return wait_for(done, timeout, f"stream {stream_id}", interval=0.3)
