@@ -54,7 +54,7 @@ app = CardiosynthApp(
 # Register the agents, tables and timers (Faust collects them on import).
 import agents.control  # noqa: E402,F401
 import agents.generation  # noqa: E402,F401
-import agents.sink  # noqa: E402,F401
+import agents.record_sink  # noqa: E402,F401
 import agents.status  # noqa: E402,F401
 import agents.training  # noqa: E402,F401
 import lifecycle  # noqa: E402,F401

@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 
 
 def say(text: str) -> None:
-    print(f"[demo] {text}", flush=True)
+    logger.info("[demo] %s", text)
 
 
 async def _wait_for(session: aiohttp.ClientSession, url: str, done, timeout: float, label: str) -> dict:

@@ -28,7 +28,7 @@ class WorkerResources(mode.Service):
         self.add_future(res.sample(warm_up))
 
     async def on_stop(self) -> None:
-        get_resources().close()
+        await get_resources().stop()
 
 
 @app.task

@@ -29,6 +29,16 @@ class Resources:
         self._progress_queue = None
         self._progress_listeners: list[Callable[[dict[str, Any]], None]] = []
         self.warehouse_error: str | None = None
+        self._records_producer = None
+
+    @property
+    def records_producer(self):
+        """The bulk producer of synthetic records (started on first send)."""
+        if self._records_producer is None:
+            from broker.producer import BatchProducer
+
+            self._records_producer = BatchProducer(self.settings.bootstrap_servers)
+        return self._records_producer
 
     # --- warehouse -------------------------------------------------------------------------
     @property
@@ -77,6 +87,11 @@ class Resources:
             if item is None:
                 return
             loop.call_soon_threadsafe(on_progress, item)
+
+    async def stop(self) -> None:
+        if self._records_producer is not None:
+            await self._records_producer.stop()
+        self.close()
 
     def close(self) -> None:
         if self._progress_queue is not None:

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent
@@ -65,9 +65,40 @@ class Settings(BaseSettings):
     sink_batch_seconds: float = Field(1.0, description="Seconds a partial batch waits before it is written.")
     sink_retry_max_seconds: float = Field(30.0, description="Longest pause between retries of a failed write.")
 
+    # --- Snowflake ---------------------------------------------------------------------------
+    snowflake_account: str = Field("", description="Account identifier, e.g. myorg-myaccount (WAREHOUSE=snowflake).")
+    snowflake_user: str = Field("", description="User the writer logs in as.")
+    snowflake_password: SecretStr | None = Field(None, description="Password; leave unset for key-pair auth.")
+    snowflake_private_key_file: Path | None = Field(None, description="PEM private key for key-pair auth.")
+    snowflake_private_key_passphrase: SecretStr | None = Field(None, description="Passphrase of an encrypted key.")
+    snowflake_role: str | None = Field(None, description="Role of the session; default: the user's default role.")
+    snowflake_warehouse: str | None = Field(None, description="Virtual warehouse that runs the loads.")
+    snowflake_database: str = Field("CARDIOVASCULAR_DB", description="Database, created when missing.")
+    snowflake_schema: str = Field("SYNTHETIC_DATA", description="Schema, created when missing.")
+    snowflake_table: str = Field("PATIENT_DATA", description="Table the records land in on Snowflake.")
+    snowflake_host: str | None = Field(None, description="Endpoint override, e.g. localhost for a fakesnow server.")
+    snowflake_port: int | None = Field(None, description="Port override of a compatible endpoint.")
+    snowflake_protocol: Literal["https", "http"] | None = Field(
+        None, description="Protocol override (http for fakesnow)."
+    )
+
+    @field_validator(
+        "snowflake_password", "snowflake_private_key_file", "snowflake_private_key_passphrase", "snowflake_role",
+        "snowflake_warehouse", "snowflake_host", "snowflake_port", "snowflake_protocol", mode="before",
+    )
+    @classmethod
+    def _empty_snowflake_is_unset(cls, value):
+        # `SNOWFLAKE_PORT=` in a .env file means "not set", not "" (an invalid port) or Path("") (the cwd).
+        return None if value == "" else value
+
     # --- limits ------------------------------------------------------------------------------
     max_body_bytes: int = Field(1_048_576, description="Largest request body the API accepts.")
     api_token: SecretStr | None = Field(None, description="When set, changing endpoints need 'Bearer <token>'.")
+
+    @field_validator("api_token", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value):
+        return None if value == "" else value
 
     @property
     def broker_url(self) -> str:

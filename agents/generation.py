@@ -111,9 +111,8 @@ async def generate_records(stream):
             continue
         try:
             messages = await res.sample(sample_messages, chunk.asdict(), models_dir)
-            pending = [await records_topic.send(key=key, value=value) for key, value in messages]
             # the chunk counts as done only once Kafka has every record of it
-            await asyncio.gather(*pending)
+            await res.records_producer.send_all(records_topic.get_topic_name(), messages)
         except Exception as exc:
             logger.exception("chunk %s of %s failed", chunk.chunk_index, chunk.request_id)
             await publish_status("stream", chunk.request_id, changes={

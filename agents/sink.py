@@ -1,16 +1,22 @@
-"""The warehouse sink: records are written in batches, and acknowledged only once written."""
+"""The warehouse sink: records are validated, written in batches, and committed only once written.
+
+The sink is a service of the Faust app with its own aiokafka consumer (group `<app id>-sink`): it
+fetches whole batches (getmany, by size and time) and commits their offsets after the write.
+Records are the one high-volume topic, and a Faust stream delivers at most ~8,500 events/s here
+(it switches tasks per event; measured with a bare agent), while getmany hands over ~280,000
+messages/s. Faust's `take_events` also acks a batch when the body raises or is cancelled, which
+would commit records that never landed; a plain consumer commits exactly what was written.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from agents.control import dead_letter
-from agents.topics import dlq_topic, records_topic
-from app import app
+from agents.topics import dlq_topic
 from models_store import ModelStoreError
 from resources import get_resources
 from warehouse.validation import RecordError, parse_record
@@ -18,65 +24,66 @@ from warehouse.validation import RecordError, parse_record
 logger = logging.getLogger(__name__)
 
 
-class SinkBatch:
-    """Events waiting to be written; flushed when full (by the agent) or old (by a timer)."""
+@dataclass(frozen=True)
+class SinkMessage:
+    key: bytes | None
+    value: bytes | None
+    topic: str
+    partition: int
+    offset: int
 
-    def __init__(self, stream=None):
-        self.stream = stream
-        self.events: list = []
-        self.first_at = 0.0
-        self.lock = asyncio.Lock()
-        self.model_columns_cache: dict[tuple[str, int], dict[str, dict[str, Any]] | None] = {}
+
+class BatchWriter:
+    """Turns a batch of messages into warehouse rows; invalid ones go to the dead-letter topic."""
+
+    def __init__(self):
+        self._model_columns: dict[tuple[str, int], dict[str, dict[str, Any]]] = {}
         self.stats = {"landed": 0, "duplicates": 0, "dead_lettered": 0, "batches": 0}
-
-    def add(self, event) -> None:
-        if not self.events:
-            self.first_at = time.monotonic()
-        self.events.append(event)
 
     def model_columns(self, name: str, version: int) -> dict[str, dict[str, Any]] | None:
         key = (name, version)
-        if key not in self.model_columns_cache:
+        if key not in self._model_columns:
             try:
                 manifest = get_resources().store.manifest(name, version)
-                self.model_columns_cache[key] = {c["name"]: c for c in manifest["columns"]}
-            except (ModelStoreError, OSError, KeyError):
+            except (ModelStoreError, OSError, ValueError):
                 return None  # not cached: the model may appear later
-        return self.model_columns_cache[key]
+            self._model_columns[key] = {c["name"]: c for c in manifest["columns"]}
+        return self._model_columns[key]
 
-    async def flush(self) -> None:
-        async with self.lock:
-            events, self.events = self.events, []
-            if events:
-                await self._write(events)
-
-    async def _write(self, events: list) -> None:
+    async def write(self, messages: list[SinkMessage]) -> None:
+        """Validate and store a batch; returns only once every valid record is in the warehouse."""
         res = get_resources()
         columns = res.writer.columns
         ingested_at = datetime.now(timezone.utc).replace(tzinfo=None).isoformat()
         rows, seen = [], set()
-        for event in events:
-            message = event.message
+        dead_before = self.stats["dead_lettered"]
+        for message in messages:
             try:
-                record = parse_record(event.value, columns, self.model_columns)
+                record = parse_record(message.value, columns, self.model_columns)
             except RecordError as exc:
-                await dead_letter(dlq_topic, event, str(exc))
+                await dead_letter(message, str(exc))
                 self.stats["dead_lettered"] += 1
                 continue
             if record["record_id"] in seen:
                 continue
             seen.add(record["record_id"])
-            record.update(
-                ingested_at=ingested_at, kafka_topic=message.topic, kafka_partition=message.partition,
-                kafka_offset=message.offset,
-            )
+            record.update(ingested_at=ingested_at, kafka_topic=message.topic,
+                          kafka_partition=message.partition, kafka_offset=message.offset)
             rows.append(record)
         inserted = await write_until_stored(rows)
+        valid = len(messages) - (self.stats["dead_lettered"] - dead_before)
         self.stats["landed"] += inserted
-        self.stats["duplicates"] += len(rows) - inserted
+        self.stats["duplicates"] += valid - inserted
         self.stats["batches"] += 1
-        for event in events:  # only now may the offsets be committed
-            await self.stream.ack(event)
+
+
+async def dead_letter(message: SinkMessage, reason: str) -> None:
+    await dlq_topic.send(key=message.key, value=message.value, headers={
+        "error": reason.encode()[:4096],
+        "source_topic": message.topic.encode(),
+        "source_partition": str(message.partition).encode(),
+        "source_offset": str(message.offset).encode(),
+    })
 
 
 async def write_until_stored(rows: list[dict[str, Any]]) -> int:
@@ -98,21 +105,4 @@ async def write_until_stored(rows: list[dict[str, Any]]) -> int:
         return inserted
 
 
-batch = SinkBatch()
-
-
-@app.agent(records_topic)
-async def sink_records(stream):
-    settings = get_resources().settings
-    stream = stream.noack()
-    batch.stream = stream
-    async for event in stream.events():
-        batch.add(event)
-        if len(batch.events) >= settings.sink_batch_size:
-            await batch.flush()
-
-
-@app.timer(interval=0.25)
-async def flush_old_batch():
-    if batch.events and time.monotonic() - batch.first_at >= get_resources().settings.sink_batch_seconds:
-        await batch.flush()
+writer = BatchWriter()

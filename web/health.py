@@ -53,14 +53,14 @@ def _model_store() -> dict:
 
 
 async def health(request: web.Request) -> web.Response:
-    from agents.sink import batch
+    from agents.sink import writer
 
     broker, warehouse = await asyncio.gather(_broker(), _warehouse())
     parts = {"broker": broker, "warehouse": warehouse, "model_store": _model_store()}
     down = [name for name, part in parts.items() if part["status"] == "down"]
     degraded = [name for name, part in parts.items() if part["status"] == "degraded"]
     status = "down" if down else "degraded" if degraded else "ok"
-    return json_response({"status": status, "parts": parts, "sink": batch.stats}, status=503 if down or degraded else 200)
+    return json_response({"status": status, "parts": parts, "sink": writer.stats}, status=503 if down or degraded else 200)
 
 
 async def warehouse_summary(request: web.Request) -> web.Response:

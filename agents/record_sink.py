@@ -1,0 +1,70 @@
+"""The sink's consumer loop: fetch a batch, write it, commit its offsets; run as a Faust app service."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import mode
+from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import CommitFailedError, KafkaError
+
+from agents.sink import SinkMessage, writer
+from agents.topics import records_topic
+from app import app
+from resources import get_resources
+
+logger = logging.getLogger(__name__)
+
+
+@app.service
+class RecordSink(mode.Service):
+    """Consumes the records topic in the group `<app id>-sink`; partitions spread over the workers."""
+
+    consumer: AIOKafkaConsumer | None = None
+
+    async def on_start(self) -> None:
+        settings = get_resources().settings
+        self.consumer = AIOKafkaConsumer(
+            records_topic.get_topic_name(),
+            bootstrap_servers=settings.bootstrap_servers,
+            group_id=f"{settings.app_id}-sink",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=settings.sink_batch_size,
+            fetch_max_bytes=64 * 1024 * 1024,
+            max_partition_fetch_bytes=8 * 1024 * 1024,
+            rebalance_timeout_ms=int(settings.rebalance_timeout * 1000),
+            session_timeout_ms=int(settings.session_timeout * 1000),
+            heartbeat_interval_ms=int(min(3.0, settings.session_timeout / 3) * 1000),
+        )
+        await self.consumer.start()
+        self.add_future(self._run())
+
+    async def on_stop(self) -> None:
+        if self.consumer is not None:
+            await self.consumer.stop()  # uncommitted records are fetched again by the next owner
+
+    async def _run(self) -> None:
+        settings = get_resources().settings
+        timeout_ms = int(settings.sink_batch_seconds * 1000)
+        while not self.should_stop:
+            try:
+                fetched = await self.consumer.getmany(timeout_ms=timeout_ms, max_records=settings.sink_batch_size)
+            except KafkaError as exc:
+                logger.warning("records fetch failed, retrying: %s", exc)
+                await asyncio.sleep(1)
+                continue
+            messages = [
+                SinkMessage(m.key, m.value, m.topic, m.partition, m.offset)
+                for batch in fetched.values() for m in batch
+            ]
+            if not messages:
+                continue
+            await writer.write(messages)
+            offsets = {tp: batch[-1].offset + 1 for tp, batch in fetched.items() if batch}
+            try:
+                await self.consumer.commit(offsets)
+            except (CommitFailedError, KafkaError) as exc:
+                # partitions moved to another worker: it re-reads them, and writes are idempotent
+                logger.info("commit after write skipped (%s); records will be re-read", exc)

@@ -1,0 +1,42 @@
+#!/usr/bin/env python3
+"""Print the configuration as .env.example lines (default) or as a Markdown table (--markdown)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from settings import ROOT, Settings  # noqa: E402
+
+
+def default_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Path):
+        try:
+            return f"./{value.relative_to(ROOT)}"
+        except ValueError:
+            return str(value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def main() -> None:
+    markdown = "--markdown" in sys.argv
+    if markdown:
+        print("| variable | default | meaning |\n|---|---|---|")
+    else:
+        print("# cardiosynth settings: copy to .env and change what you need. Every line shows the default.")
+    for name, field in Settings.model_fields.items():
+        default = default_text(field.get_default(call_default_factory=True))
+        if markdown:
+            print(f"| `{name.upper()}` | `{default}` | {field.description} |")
+        else:
+            print(f"# {field.description}\n{'# ' if not default else ''}{name.upper()}={default}")
+
+
+if __name__ == "__main__":
+    main()
