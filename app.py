@@ -49,15 +49,11 @@ app = CardiosynthApp(
     consumer_auto_offset_reset="earliest",
     table_cleanup_interval=60.0,
     producer_linger=0.005,
+    # Faust imports these packages on start (the worker CLI, `faust -A app`), so agent modules can
+    # import `app` without a cycle.
+    autodiscover=["agents", "lifecycle"],
+    origin="app",
 )
-
-# Register the agents, tables and timers (Faust collects them on import).
-import agents.control  # noqa: E402,F401
-import agents.generation  # noqa: E402,F401
-import agents.record_sink  # noqa: E402,F401
-import agents.status  # noqa: E402,F401
-import agents.training  # noqa: E402,F401
-import lifecycle  # noqa: E402,F401
 
 
 def topic_names() -> list[str]:

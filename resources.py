@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 from models_store import ModelStore
 from settings import Settings, get_settings
+from synthesis.process import exit_with_parent
 from warehouse import WarehouseWriter, create_writer
 
 logger = logging.getLogger(__name__)
@@ -57,7 +58,9 @@ class Resources:
     def sampling_pool(self) -> ProcessPoolExecutor:
         if self._sampling_pool is None:
             ctx = multiprocessing.get_context("spawn")
-            self._sampling_pool = ProcessPoolExecutor(self.settings.sampling_processes, mp_context=ctx)
+            self._sampling_pool = ProcessPoolExecutor(
+                self.settings.sampling_processes, mp_context=ctx, initializer=exit_with_parent
+            )
         return self._sampling_pool
 
     async def sample(self, fn: Callable, *args) -> Any:

@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     chunk_size: int = Field(5_000, description="Rows per generation chunk: the unit of parallel sampling.")
     max_inline_samples: int = Field(100_000, description="Largest num_samples returned in a response.")
     max_stream_samples: int = Field(10_000_000, description="Largest num_samples of a stream.")
+    heartbeat_seconds: float = Field(5.0, description="How often a worker confirms a training or stream is alive.")
+    heartbeat_timeout: float = Field(30.0, description="Silence after which another worker takes a task over.")
     max_chunks_ahead: int = Field(8, description="Chunks a stream may schedule beyond those sent (backpressure).")
 
     # --- warehouse ---------------------------------------------------------------------------

@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Awaitable, Callable, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationInfo, field_validator, model_validator
 
 from settings import get_settings
 
 ModelName = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$", description="1-64 of A-Z a-z 0-9 _ -")]
+
+
+HANDLERS: dict[str, Callable[..., Awaitable[None]]] = {}
+# Commands that create something: a message without an id gets one derived from its offset.
+CREATING = {"train", "stream", "generate"}
+
+
+def handles(command: str):
+    """Register the handler of one command (the control agent dispatches through HANDLERS)."""
+
+    def register(fn):
+        HANDLERS[command] = fn
+        return fn
+
+    return register
 
 
 def new_id() -> str:
@@ -24,35 +39,48 @@ class TrainRequest(Strict):
     dataset_path: str = Field(default_factory=lambda: get_settings().default_dataset, max_length=1024)
     model_name: ModelName = Field(default_factory=lambda: get_settings().default_model)
     method: str = Field(default_factory=lambda: get_settings().default_method)
-    epochs: int | None = Field(None, ge=1, description="Training epochs (CTGAN, TVAE, CopulaGAN).")
+    epochs: int | None = Field(None, ge=1, strict=True, description="Training epochs (CTGAN, TVAE, CopulaGAN).")
     overwrite_existing: bool = False
     parameters: dict[str, Any] = Field(default_factory=dict, description="Method parameters, see /train/methods.")
 
+    # Field validators (not a model validator) so that a 422 names the field at fault; they run in
+    # declaration order, so `method` is checked before `epochs` and `parameters` read it.
+    @field_validator("method")
+    @classmethod
+    def _known_method(cls, value):
+        from synthesis.methods import get_method
+
+        get_method(value)  # ParameterError is a ValueError: becomes this field's error
+        return value
+
+    @field_validator("parameters")
+    @classmethod
+    def _method_parameters(cls, value, info: ValidationInfo):
+        from synthesis.methods import get_method
+
+        if "method" in info.data:
+            get_method(info.data["method"]).check_parameters(value)
+        return value
+
     @field_validator("epochs")
     @classmethod
-    def _epochs_bounded(cls, value):
+    def _epochs_fit_the_method(cls, value, info: ValidationInfo):
+        from synthesis.methods import get_method
+
         limit = get_settings().max_epochs
         if value is not None and value > limit:
             raise ValueError(f"epochs must be at most {limit}")
+        if value is not None and "method" in info.data and get_method(info.data["method"]).epochs is None:
+            raise ValueError(f"method {info.data['method']} does not train in epochs; leave epochs out")
         return value
-
-    @model_validator(mode="after")
-    def _method_and_parameters(self):
-        from synthesis.methods import get_method
-
-        method = get_method(self.method)  # ParameterError is a ValueError: becomes a field error
-        method.check_parameters(self.parameters)
-        if self.epochs is not None and method.epochs is None:
-            raise ValueError(f"method {self.method} does not train in epochs; leave epochs out")
-        return self
 
 
 class GenerateRequest(Strict):
-    num_samples: int = Field(..., ge=1)
+    num_samples: int = Field(..., ge=1, strict=True)
     send_to_kafka: bool = False
     model_name: ModelName | None = None
-    model_version: int | None = Field(None, ge=1)
-    seed: int | None = Field(None, ge=0, le=2**63 - 1)
+    model_version: int | None = Field(None, ge=1, strict=True)
+    seed: int | None = Field(None, ge=0, le=2**63 - 1, strict=True)
 
     @model_validator(mode="after")
     def _bounded(self):
@@ -65,12 +93,12 @@ class GenerateRequest(Strict):
 
 
 class StreamRequest(Strict):
-    num_samples: int = Field(..., ge=1)
-    batch_size: int = Field(1_000, ge=1, le=1_000_000)
+    num_samples: int = Field(..., ge=1, strict=True)
+    batch_size: int = Field(1_000, ge=1, le=1_000_000, strict=True)
     interval_seconds: float = Field(0.0, ge=0.0, le=3600.0)
     model_name: ModelName | None = None
-    model_version: int | None = Field(None, ge=1)
-    seed: int | None = Field(None, ge=0, le=2**63 - 1)
+    model_version: int | None = Field(None, ge=1, strict=True)
+    seed: int | None = Field(None, ge=0, le=2**63 - 1, strict=True)
 
     @field_validator("num_samples")
     @classmethod
@@ -96,10 +124,10 @@ class GenerateCommand(Strict):
 
     command: Literal["generate"]
     id: str = Field(default_factory=new_id, max_length=64)
-    num_samples: int = Field(..., ge=1)
+    num_samples: int = Field(..., ge=1, strict=True)
     model_name: ModelName | None = None
-    model_version: int | None = Field(None, ge=1)
-    seed: int | None = Field(None, ge=0, le=2**63 - 1)
+    model_version: int | None = Field(None, ge=1, strict=True)
+    seed: int | None = Field(None, ge=0, le=2**63 - 1, strict=True)
 
     @field_validator("num_samples")
     @classmethod

@@ -4,28 +4,15 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Awaitable, Callable
-
 import orjson
 from pydantic import ValidationError
 
-from agents.commands import command_adapter
+from agents.commands import CREATING, HANDLERS, command_adapter
 from agents.topics import control_dlq_topic, control_topic
 from app import app
 
 logger = logging.getLogger(__name__)
 MAX_COMMAND_BYTES = 64 * 1024
-HANDLERS: dict[str, Callable[..., Awaitable[None]]] = {}
-
-
-def handles(command: str):
-    """Register the handler of one command."""
-
-    def register(fn):
-        HANDLERS[command] = fn
-        return fn
-
-    return register
 
 
 class CommandError(ValueError):
@@ -42,7 +29,7 @@ def parse_command(raw: bytes | None, fallback_id: str):
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise CommandError(f"invalid JSON: {exc}") from None
-    if isinstance(body, dict) and "id" not in body:
+    if isinstance(body, dict) and "id" not in body and body.get("command") in CREATING:
         body["id"] = fallback_id  # a redelivered message keeps the same id, so it runs once
     try:
         return command_adapter.validate_python(body)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import time
 from typing import Any
 
-from agents.commands import GenerateCommand, StreamCommand
-from agents.control import handles
+from agents.commands import GenerateCommand, StreamCommand, handles
 from agents.records import GenerationChunk
 from agents.status import TERMINAL, now, publish_status, streams
 from agents.topics import generation_topic, records_topic
@@ -53,12 +53,23 @@ async def start_stream(command: StreamCommand | GenerateCommand) -> None:
     except ModelStoreError as exc:
         await publish_status("stream", command.id, changes=entry | {"state": "failed", "error": str(exc)})
         return
-    await publish_status("stream", command.id, changes=entry)
-    _pacers[command.id] = asyncio.ensure_future(pace(entry))
+    await publish_status("stream", command.id, changes=entry | {"heartbeat_at": now()})
+    resume(entry)
+
+
+def resume(entry: dict[str, Any]) -> None:
+    """Pace a stream on this worker, from the chunks it already scheduled."""
+    _pacers[entry["stream_id"]] = asyncio.ensure_future(pace(entry))
+
+
+class UnknownStream(LookupError):
+    """A command names a stream this pipeline never started."""
 
 
 @handles("cancel")
 async def cancel_stream(command) -> None:
+    if streams.get(command.id) is None:
+        raise UnknownStream(f"no stream {command.id!r} to cancel")  # dead-lettered with this reason
     await publish_status("stream", command.id, changes={"state": "cancelled", "completed_at": now()})
     pacer = _pacers.pop(command.id, None)
     if pacer is not None:
@@ -69,17 +80,30 @@ def _current(stream_id: str) -> dict[str, Any]:
     return streams.get(stream_id) or {}
 
 
+async def _pause(stream_id: str, seconds: float, heartbeat: float) -> None:
+    """Sleep between ticks, still confirming the stream is alive on long intervals."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        await asyncio.sleep(min(left, heartbeat))
+        if left > heartbeat:
+            await publish_status("stream", stream_id, changes={"heartbeat_at": now()})
+
+
 async def pace(entry: dict[str, Any]) -> None:
     """Schedule a stream's chunks: batch_size rows per interval, never far ahead of what was sent."""
     stream_id = entry["stream_id"]
     settings = get_resources().settings
     try:
         start = _current(stream_id).get("chunks_scheduled", 0)
+        beat = time.monotonic()
         for index in range(start, entry["chunks_total"]):
             # backpressure: sampling and sending must keep up before more is scheduled
             while index - _current(stream_id).get("chunks_sent", 0) >= settings.max_chunks_ahead:
                 if _current(stream_id).get("state") in TERMINAL:
                     return
+                if time.monotonic() - beat > settings.heartbeat_seconds:
+                    await publish_status("stream", stream_id, changes={"heartbeat_at": now()})
+                    beat = time.monotonic()
                 await asyncio.sleep(0.05)
             if _current(stream_id).get("state") in TERMINAL:
                 return
@@ -89,10 +113,11 @@ async def pace(entry: dict[str, Any]) -> None:
                 model_version=entry["model_version"], generated_at=now(), seed=entry["seed"],
             )
             await generation_topic.send(key=f"{stream_id}:{index}", value=chunk)
-            await publish_status("stream", stream_id, changes={"chunks_scheduled": index + 1})
+            await publish_status("stream", stream_id, changes={"chunks_scheduled": index + 1, "heartbeat_at": now()})
+            beat = time.monotonic()
             ticks = entry["chunks_per_tick"]
             if ticks and (index + 1) % ticks == 0:
-                await asyncio.sleep(entry["interval_seconds"])
+                await _pause(stream_id, entry["interval_seconds"], settings.heartbeat_seconds)
     except asyncio.CancelledError:
         raise
     except Exception as exc:
@@ -115,8 +140,11 @@ async def generate_records(stream):
             await res.records_producer.send_all(records_topic.get_topic_name(), messages)
         except Exception as exc:
             logger.exception("chunk %s of %s failed", chunk.chunk_index, chunk.request_id)
+            if streams.get(chunk.request_id) is None:
+                continue  # a chunk nobody planned (produced by hand): nothing to mark failed
             await publish_status("stream", chunk.request_id, changes={
                 "state": "failed", "error": f"chunk {chunk.chunk_index}: {type(exc).__name__}: {exc}",
                 "completed_at": now()})
             continue
-        await publish_status("stream", chunk.request_id, increments={"chunks_sent": 1, "rows_sent": len(messages)})
+        if streams.get(chunk.request_id) is not None:
+            await publish_status("stream", chunk.request_id, increments={"chunks_sent": 1, "rows_sent": len(messages)})

@@ -36,8 +36,8 @@ def apply_update(current: dict[str, Any] | None, update: StatusUpdate) -> dict[s
     changes = dict(update.changes)
     state_key = "status" if update.table == "training" else "state"
     if entry.get(state_key) in TERMINAL:
-        changes.pop(state_key, None)
-        changes.pop("progress", None)
+        for key in (state_key, "progress", "message"):
+            changes.pop(key, None)
     for key, amount in update.increments.items():
         entry[key] = entry.get(key, 0) + amount
     entry.update(changes)

@@ -6,8 +6,7 @@ import asyncio
 import logging
 from typing import Any
 
-from agents.commands import TrainCommand
-from agents.control import handles
+from agents.commands import TrainCommand, handles
 from agents.status import now, publish_status, training_tasks
 from models_store import ModelStoreError
 from resources import get_resources
@@ -48,7 +47,7 @@ async def start_training(command: TrainCommand) -> None:
         await publish_status("training", command.id, changes=entry | {
             "status": "failed", "error": str(exc), "message": "rejected", "completed_at": now()})
         return
-    await publish_status("training", command.id, changes=entry)
+    await publish_status("training", command.id, changes=entry | {"heartbeat_at": now()})
     job = {
         "task_id": command.id, "dataset_file": str(dataset_file), "dataset_path": command.dataset_path,
         "model_name": command.model_name, "method": command.method, "epochs": command.epochs,
@@ -58,9 +57,17 @@ async def start_training(command: TrainCommand) -> None:
     _running[command.id] = asyncio.ensure_future(_train(job))
 
 
+async def _heartbeat(task_id: str, every: float) -> None:
+    """Tell the other workers this training is alive (see agents.recovery)."""
+    while True:
+        await asyncio.sleep(every)
+        await publish_status("training", task_id, changes={"heartbeat_at": now()})
+
+
 async def _train(job: dict[str, Any]) -> None:
     task_id = job["task_id"]
     res = get_resources()
+    heartbeat = asyncio.ensure_future(_heartbeat(task_id, res.settings.heartbeat_seconds))
     try:
         pool = res.training_pool(_on_progress)
         await publish_status("training", task_id, changes={"status": "running", "started_at": now(), "message": "starting"})
@@ -82,4 +89,5 @@ async def _train(job: dict[str, Any]) -> None:
         await publish_status("training", task_id, changes={
             "status": "completed", "progress": 100, "message": "completed", "completed_at": now(), "result": result})
     finally:
+        heartbeat.cancel()
         _running.pop(task_id, None)

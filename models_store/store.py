@@ -18,6 +18,7 @@ SYNTHESIZER_FILE = "synthesizer.pkl"
 METADATA_FILE = "metadata.json"
 MANIFEST_FILE = "manifest.json"
 LATEST_FILE = "LATEST"
+LAST_VERSION_FILE = "LAST_VERSION"  # highest number ever given, so a deleted version's number is never reused
 
 
 def validate_model_name(name: str) -> str:
@@ -143,7 +144,13 @@ class ModelStore:
             raise ModelStoreError("staged version has no synthesizer file")
         manifest = dict(manifest, name=name, synthesizer_sha256=sha256_file(synth))
         for _ in range(100):
-            version = (self.versions(name) or [0])[-1] + 1
+            # every numbered entry counts, even one without a manifest, and so do deleted versions
+            taken = [int(p.name) for p in model_dir.iterdir() if p.name.isdigit()]
+            try:
+                taken.append(int((model_dir / LAST_VERSION_FILE).read_text()))
+            except (FileNotFoundError, ValueError):
+                pass
+            version = max(taken, default=0) + 1
             manifest["version"] = version
             (staging / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2, sort_keys=True, default=str))
             try:
@@ -153,6 +160,7 @@ class ModelStore:
                 if (model_dir / str(version)).exists():
                     continue
                 raise
+            _write_atomic(model_dir / LAST_VERSION_FILE, str(version))
             if make_latest:
                 _write_atomic(model_dir / LATEST_FILE, str(version))
             return version
@@ -167,6 +175,6 @@ class ModelStore:
         shutil.rmtree(trash, ignore_errors=True)
         remaining = self.versions(name)
         if not remaining:
-            shutil.rmtree(model_dir, ignore_errors=True)
+            (model_dir / LATEST_FILE).unlink(missing_ok=True)  # LAST_VERSION stays
         else:  # latest() falls back to the newest version when the pointer names the deleted one
             _write_atomic(model_dir / LATEST_FILE, str(self.latest(name)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from datetime import datetime, timezone
 from pathlib import Path
@@ -52,8 +53,9 @@ def resolve_dataset(data_dir: Path, dataset_path: str) -> Path:
         candidate = root / candidate
     try:
         resolved = candidate.resolve(strict=True)
-    except (FileNotFoundError, RuntimeError, OSError):
-        if root not in candidate.resolve().parents and candidate.resolve() != root:
+    except (RuntimeError, OSError):  # missing, or a symlink loop (Path.resolve raises on loops)
+        loose = Path(os.path.realpath(candidate))
+        if root not in loose.parents and loose != root:
             raise DatasetError(f"dataset_path {dataset_path!r} is outside the data directory") from None
         raise DatasetError(f"dataset_path {dataset_path!r} does not exist in the data directory") from None
     if root not in resolved.parents:
@@ -73,7 +75,7 @@ def list_datasets(data_dir: Path) -> list[dict[str, Any]]:
     for path in sorted(root.rglob("*.csv")):
         try:
             resolved = path.resolve(strict=True)
-        except OSError:
+        except (OSError, RuntimeError):  # dangling link or symlink loop
             continue
         if root not in resolved.parents or not resolved.is_file():
             continue  # symlinks leading out are not offered

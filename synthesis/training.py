@@ -14,6 +14,7 @@ from typing import Any, Callable
 from models_store import ModelStore
 from synthesis.datasets import read_dataset
 from synthesis.methods import get_method
+from synthesis.process import exit_with_parent
 
 logger = logging.getLogger(__name__)
 TABLE = "records"
@@ -25,6 +26,7 @@ def init_process(progress_queue) -> None:
     global _progress_queue
     _progress_queue = progress_queue
     logging.basicConfig(level=logging.WARNING)
+    exit_with_parent()
 
 
 def _report(task_id: str, progress: float, message: str) -> None:

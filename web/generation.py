@@ -93,9 +93,14 @@ async def stream_view(entry: dict) -> dict:
     return view
 
 
+def _is_stream(entry: dict | None) -> bool:
+    # a cancel or chunk failure for an id that never started leaves an entry with only those fields
+    return bool(entry) and "stream_id" in entry and "created_at" in entry
+
+
 def _entry(stream_id: str) -> dict:
     entry = streams.get(stream_id)
-    if entry is None:
+    if not _is_stream(entry):
         raise http_error(web.HTTPNotFound, f"stream {stream_id!r} not found")
     return entry
 
@@ -113,6 +118,7 @@ async def cancel_stream(request: web.Request) -> web.Response:
 
 
 async def stream_list(request: web.Request) -> web.Response:
-    entries = sorted((v for v in streams.values() if v), key=lambda e: e.get("created_at") or "", reverse=True)
+    entries = sorted((v for v in streams.values() if _is_stream(v)), key=lambda e: e.get("created_at") or "",
+                     reverse=True)
     views = [await stream_view(e) for e in entries[:200]]
     return json_response({"streams": views, "total_count": len(entries)})

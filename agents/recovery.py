@@ -1,0 +1,62 @@
+"""After a worker dies: its trainings end as failed, its streams are resumed by a live worker.
+
+A training or stream in progress carries `heartbeat_at`, refreshed by the worker doing the work.
+When it goes stale, the worker that owns the entry's status partition (exactly one in the group)
+takes over: a training cannot resume half-fitted, so it fails with a message saying what happened;
+a stream's plan and progress are in the streams table, so its pacing resumes from
+`chunks_scheduled` (chunks are deterministic, so any chunk sent twice lands once).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+
+from aiokafka.partitioner import murmur2
+
+from agents import generation, training
+from agents.status import TERMINAL, now, publish_status, streams, training_tasks
+from agents.topics import status_topic
+from app import app
+from resources import get_resources
+
+logger = logging.getLogger(__name__)
+
+
+def owns(key: str) -> bool:
+    """True when this worker consumes the status partition of `key` (so it alone acts on it)."""
+    partitions = get_resources().settings.topic_partitions
+    partition = (murmur2(key.encode()) & 0x7FFFFFFF) % partitions
+    return (status_topic.get_topic_name(), partition) in {(tp.topic, tp.partition) for tp in app.assignor.assigned_actives()}
+
+
+def stale(entry: dict, seconds: float) -> bool:
+    stamp = entry.get("heartbeat_at") or entry.get("updated_at") or entry.get("created_at")
+    if not stamp:
+        return True
+    return datetime.now(timezone.utc) - datetime.fromisoformat(stamp) > timedelta(seconds=seconds)
+
+
+@app.timer(interval=5.0)
+async def recover_orphans() -> None:
+    recovery = app.tables.recovery
+    if app.rebalancing or recovery.in_recovery or not recovery.completed.is_set():
+        return  # the tables are still being read back: entries may be out of date
+    settings = get_resources().settings
+    for task_id, entry in list(training_tasks.items()):
+        if not entry or entry.get("status") in TERMINAL or task_id in training._running:
+            continue
+        if stale(entry, settings.heartbeat_timeout) and owns(task_id):
+            logger.warning("training task %s lost its worker; marking it failed", task_id)
+            await publish_status("training", task_id, changes={
+                "status": "failed", "message": "failed", "completed_at": now(),
+                "error": f"the worker running this training stopped (no heartbeat for "
+                         f"{settings.heartbeat_timeout:.0f}s); start the training again"})
+    for stream_id, entry in list(streams.items()):
+        if not entry or entry.get("state") in TERMINAL or stream_id in generation._pacers:
+            continue
+        if entry.get("chunks_scheduled", 0) >= entry.get("chunks_total", 0):
+            continue  # fully planned: the chunks are in Kafka and any worker samples them
+        if stale(entry, settings.heartbeat_timeout) and owns(stream_id):
+            logger.warning("stream %s lost its worker at chunk %s; resuming", stream_id, entry.get("chunks_scheduled"))
+            generation.resume(entry)

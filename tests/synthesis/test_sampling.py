@@ -1,0 +1,120 @@
+"""Sampling: the same (request, chunk, seed) always yields the same records, each carrying its provenance."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import orjson
+import pandas as pd
+import pytest
+
+import synthesis.sampling as sampling
+from settings import ROOT
+from synthesis.sampling import build_records, chunk_seed, record_id, sample_chunk, sample_messages
+from synthesis.training import train_model
+
+META = ("record_id", "model_name", "model_version", "request_id", "generated_at")
+
+
+@pytest.fixture(scope="module")
+def models_dir(tmp_path_factory):
+    root = tmp_path_factory.mktemp("sampling-models")
+    dataset = ROOT / "data" / "cvd_sample_3463.csv"
+    train_model({"task_id": "t", "dataset_file": str(dataset), "dataset_path": dataset.name, "model_name": "cvd",
+                 "method": "gaussian_copula", "epochs": None, "parameters": {}, "models_dir": str(root)})
+    return str(root)
+
+
+def chunk(index: int = 0, seed: int | None = 7, rows: int = 50, request_id: str = "req-1") -> dict:
+    return {"request_id": request_id, "chunk_index": index, "num_rows": rows, "model_name": "cvd",
+            "model_version": 1, "generated_at": "2025-01-01T00:00:00+00:00", "seed": seed}
+
+
+def data_of(records: list[dict]) -> list[dict]:
+    return [{k: v for k, v in r.items() if k not in META} for r in records]
+
+
+def test_the_same_chunk_gives_identical_records(models_dir):
+    first = sample_chunk(chunk(0), models_dir)
+    sample_chunk(chunk(1), models_dir)  # sampling something else in between must not matter
+    again = sample_chunk(chunk(0), models_dir)
+    assert len(first) == 50
+    assert first == again
+
+
+def test_the_same_chunk_gives_identical_records_after_a_fresh_load(models_dir, monkeypatch):
+    first = sample_chunk(chunk(3), models_dir)
+    monkeypatch.setattr(sampling, "_CACHE", type(sampling._CACHE)())
+    assert sample_chunk(chunk(3), models_dir) == first
+
+
+def test_a_different_chunk_index_gives_different_records(models_dir):
+    a = sample_chunk(chunk(0), models_dir)
+    b = sample_chunk(chunk(1), models_dir)
+    assert data_of(a) != data_of(b)
+    assert not {r["record_id"] for r in a} & {r["record_id"] for r in b}
+
+
+def test_a_different_seed_or_request_gives_different_records(models_dir):
+    base = data_of(sample_chunk(chunk(0, seed=7), models_dir))
+    assert data_of(sample_chunk(chunk(0, seed=8), models_dir)) != base
+    assert data_of(sample_chunk(chunk(0, seed=7, request_id="req-2"), models_dir)) != base
+
+
+def test_no_seed_is_still_deterministic_per_request_and_chunk(models_dir):
+    assert sample_chunk(chunk(0, seed=None), models_dir) == sample_chunk(chunk(0, seed=None), models_dir)
+
+
+def test_records_carry_their_provenance(models_dir):
+    records = sample_chunk(chunk(2, rows=20, request_id="req-meta"), models_dir)
+    assert len(records) == 20
+    for i, r in enumerate(records):
+        assert r["model_name"] == "cvd"
+        assert r["model_version"] == 1
+        assert r["request_id"] == "req-meta"
+        assert r["generated_at"] == "2025-01-01T00:00:00+00:00"
+        assert r["record_id"] == record_id("req-meta", 2, i)
+    assert len({r["record_id"] for r in records}) == 20
+    assert {"height_cm", "bmi", "heart_disease", "fried_potato_consumption"} <= set(records[0])
+
+
+def test_record_ids_are_deterministic_and_distinct():
+    assert record_id("r", 0, 0) == record_id("r", 0, 0)
+    ids = {record_id(req, c, row) for req in ("r", "s") for c in range(3) for row in range(10)}
+    assert len(ids) == 60
+    assert str(record_id("r", 0, 0)).count("-") == 4  # a uuid
+
+
+def test_chunk_seeds_are_stable_and_in_range():
+    assert chunk_seed("r", 0, 1) == chunk_seed("r", 0, 1)
+    seeds = {chunk_seed("r", c, s) for c in range(50) for s in (None, 1)}
+    assert len(seeds) == 100
+    assert all(0 <= s < 2**31 for s in seeds)
+
+
+def test_nan_becomes_none():
+    frame = pd.DataFrame({"bmi": [21.5, np.nan], "sex": ["Male", None], "age": [np.nan, 3.0]})
+    rows = build_records(frame, chunk(0, rows=2))
+    assert rows[0]["bmi"] == 21.5 and rows[0]["sex"] == "Male" and rows[0]["age"] is None
+    assert rows[1]["bmi"] is None and rows[1]["sex"] is None and rows[1]["age"] == 3.0
+    for row in rows:
+        assert not any(isinstance(v, float) and math.isnan(v) for v in row.values())
+    # and the JSON the records topic carries has null, never NaN
+    assert orjson.loads(orjson.dumps(rows[1], option=orjson.OPT_SERIALIZE_NUMPY))["bmi"] is None
+
+
+def test_messages_are_keyed_by_record_id_and_json_encoded(models_dir):
+    messages = sample_messages(chunk(4, rows=10), models_dir)
+    records = sample_chunk(chunk(4, rows=10), models_dir)
+    assert [key for key, _ in messages] == [r["record_id"].encode() for r in records]
+    decoded = [orjson.loads(value) for _, value in messages]
+    assert [d["record_id"] for d in decoded] == [r["record_id"] for r in records]
+    assert decoded[0]["model_name"] == "cvd" and decoded[0]["request_id"] == "req-1"
+
+
+def test_sampling_a_missing_version_names_it(models_dir):
+    from models_store import ModelNotFound
+
+    with pytest.raises(ModelNotFound, match="no version 9"):
+        sample_chunk(chunk(0) | {"model_version": 9}, models_dir)
