@@ -27,6 +27,12 @@ def handles(command: str):
     return register
 
 
+Conditions = Annotated[
+    dict[Annotated[str, Field(max_length=64)], Union[str, int, float, bool]],
+    Field(max_length=50, description="Fixed values of categorical columns, e.g. {\"heart_disease\": \"Yes\"}."),
+]
+
+
 def new_id() -> str:
     return str(uuid.uuid4())
 
@@ -81,6 +87,7 @@ class GenerateRequest(Strict):
     model_name: ModelName | None = None
     model_version: int | None = Field(None, ge=1, strict=True)
     seed: int | None = Field(None, ge=0, le=2**63 - 1, strict=True)
+    conditions: Conditions | None = None
 
     @model_validator(mode="after")
     def _bounded(self):
@@ -99,6 +106,7 @@ class StreamRequest(Strict):
     model_name: ModelName | None = None
     model_version: int | None = Field(None, ge=1, strict=True)
     seed: int | None = Field(None, ge=0, le=2**63 - 1, strict=True)
+    conditions: Conditions | None = None
 
     @field_validator("num_samples")
     @classmethod
@@ -128,6 +136,7 @@ class GenerateCommand(Strict):
     model_name: ModelName | None = None
     model_version: int | None = Field(None, ge=1, strict=True)
     seed: int | None = Field(None, ge=0, le=2**63 - 1, strict=True)
+    conditions: Conditions | None = None
 
     @field_validator("num_samples")
     @classmethod

@@ -15,6 +15,7 @@ from agents.topics import generation_topic, records_topic
 from app import app
 from models_store import ModelStoreError
 from resources import get_resources
+from synthesis.conditions import ConditionError, validate_conditions
 from synthesis.sampling import sample_messages
 
 logger = logging.getLogger(__name__)
@@ -44,13 +45,15 @@ async def start_stream(command: StreamCommand | GenerateCommand) -> None:
     entry: dict[str, Any] = {
         "stream_id": command.id, "kind": command.command, "state": "running", "num_samples": command.num_samples,
         "batch_size": batch_size, "interval_seconds": interval, "model_name": model_name, "seed": command.seed,
+        "conditions": command.conditions,
         "created_at": now(), "completed_at": None, "error": None,
         "chunks_scheduled": 0, "chunks_sent": 0, "rows_sent": 0,
         **plan(command.num_samples, batch_size, interval, res.settings.chunk_size),
     }
     try:
         entry["model_version"] = res.store.resolve(model_name, command.model_version)
-    except ModelStoreError as exc:
+        validate_conditions(res.store.manifest(model_name, entry["model_version"])["columns"], command.conditions)
+    except (ModelStoreError, ConditionError) as exc:
         await publish_status("stream", command.id, changes=entry | {"state": "failed", "error": str(exc)})
         return
     await publish_status("stream", command.id, changes=entry | {"heartbeat_at": now()})
@@ -111,6 +114,7 @@ async def pace(entry: dict[str, Any]) -> None:
             chunk = GenerationChunk(
                 request_id=stream_id, chunk_index=index, num_rows=rows, model_name=entry["model_name"],
                 model_version=entry["model_version"], generated_at=now(), seed=entry["seed"],
+                conditions=entry.get("conditions"),
             )
             await generation_topic.send(key=f"{stream_id}:{index}", value=chunk)
             await publish_status("stream", stream_id, changes={"chunks_scheduled": index + 1, "heartbeat_at": now()})

@@ -17,6 +17,7 @@ class GenerationChunk(faust.Record, serializer="json"):
     model_version: int
     generated_at: str
     seed: int | None = None
+    conditions: dict[str, Any] | None = None
 
 
 class StatusUpdate(faust.Record, serializer="json"):

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import uuid
 from collections import OrderedDict
 from typing import Any
 
 import orjson
 
+from synthesis.conditions import sample_conditioned
+
+os.environ.setdefault("TQDM_DISABLE", "1")  # SDV's conditional sampling draws progress bars
 RECORD_NAMESPACE = uuid.UUID("6f1d3c2e-8a4b-5c6d-9e0f-a1b2c3d4e5f6")
 _CACHE: "OrderedDict[tuple[str, str, int], Any]" = OrderedDict()
 _CACHE_SIZE = 4
 
 
 def chunk_seed(request_id: str, chunk_index: int, seed: int | None = None) -> int:
-    """The seed of one chunk: a hash of (request id, chunk index, user seed), in [0, 2**31)."""
-    digest = hashlib.sha256(f"{request_id}:{chunk_index}:{seed}".encode()).digest()
+    """The seed of one chunk, in [0, 2**31): from (user seed, chunk index) when a seed is given, so
+    the same seed reproduces the same rows in any request; else from (request id, chunk index)."""
+    source = f"seed:{seed}:{chunk_index}" if seed is not None else f"{request_id}:{chunk_index}"
+    digest = hashlib.sha256(source.encode()).digest()
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
 
 
@@ -38,10 +44,15 @@ def _synthesizer(models_dir: str, name: str, version: int):
     return synthesizer
 
 
-def sample_frame(models_dir: str, name: str, version: int, num_rows: int, seed: int):
-    """num_rows rows from a model version; the same seed gives the same rows."""
+def sample_frame(models_dir: str, name: str, version: int, num_rows: int, seed: int, conditions=None):
+    """num_rows rows from a model version; the same seed (and conditions) gives the same rows."""
     synthesizer = _synthesizer(models_dir, name, version)
+    # Transformers draw from their own generators (reverse transforms, condition encoding): reset
+    # them too, so a chunk's rows depend on its seed alone, not on what this process sampled before.
+    synthesizer.reset_sampling()
     synthesizer._set_random_state(seed)
+    if conditions:
+        return sample_conditioned(synthesizer, num_rows, conditions)
     sampled = synthesizer.sample(num_rows)
     if isinstance(sampled, dict):
         sampled = next(iter(sampled.values()))
@@ -66,7 +77,8 @@ def build_records(frame, chunk: dict[str, Any]) -> list[dict[str, Any]]:
 
 def sample_chunk(chunk: dict[str, Any], models_dir: str) -> list[dict[str, Any]]:
     seed = chunk_seed(chunk["request_id"], chunk["chunk_index"], chunk.get("seed"))
-    frame = sample_frame(models_dir, chunk["model_name"], chunk["model_version"], chunk["num_rows"], seed)
+    frame = sample_frame(models_dir, chunk["model_name"], chunk["model_version"], chunk["num_rows"], seed,
+                         chunk.get("conditions"))
     return build_records(frame, chunk)
 
 

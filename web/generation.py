@@ -14,27 +14,36 @@ from agents.control import publish_command
 from agents.status import TERMINAL, streams
 from models_store import ModelStoreError
 from resources import get_resources
+from synthesis.conditions import ConditionError, validate_conditions
 from synthesis.sampling import sample_chunk
 from warehouse import WarehouseError
 from web.errors import http_error, json_response, parse_body
 from web.waiting import wait_until_known
 
 
-def _model_version(name: str | None, version: int | None) -> tuple[str, int]:
+def _model_version(name: str | None, version: int | None, conditions: dict | None = None) -> tuple[str, int]:
+    """The model and version a request names (404 when missing); its conditions must fit the model (422)."""
     res = get_resources()
     name = name or res.settings.default_model
     try:
-        return name, res.store.resolve(name, version)
+        version = res.store.resolve(name, version)
+        columns = res.store.manifest(name, version)["columns"]
     except ModelStoreError as exc:
         raise http_error(web.HTTPNotFound, f"{exc}; train it with POST /train first") from None
+    try:
+        validate_conditions(columns, conditions)
+    except ConditionError as exc:
+        raise http_error(web.HTTPUnprocessableEntity, str(exc), detail=[
+            {"field": "conditions", "message": str(exc), "type": "value_error"}]) from None
+    return name, version
 
 
 async def generate(request: web.Request) -> web.Response:
     body = await parse_body(request, GenerateRequest)
-    name, version = _model_version(body.model_name, body.model_version)
+    name, version = _model_version(body.model_name, body.model_version, body.conditions)
     if body.send_to_kafka:
         command = GenerateCommand(command="generate", num_samples=body.num_samples, model_name=name,
-                                  model_version=version, seed=body.seed)
+                                  model_version=version, seed=body.seed, conditions=body.conditions)
         await publish_command(command)
         await wait_until_known(streams, command.id)
         return json_response({"request_id": command.id, "num_samples": body.num_samples,
@@ -48,11 +57,15 @@ async def generate(request: web.Request) -> web.Response:
     for index in range(0, -(-body.num_samples // size)):
         chunk = {"request_id": request_id, "chunk_index": index,
                  "num_rows": min(size, body.num_samples - index * size), "model_name": name,
-                 "model_version": version, "generated_at": generated_at, "seed": body.seed}
+                 "model_version": version, "generated_at": generated_at, "seed": body.seed,
+                 "conditions": body.conditions}
         try:
             records += await res.sample(sample_chunk, chunk, str(res.settings.models_dir))
         except ModelStoreError as exc:
             raise http_error(web.HTTPConflict, str(exc)) from None
+        except ConditionError as exc:
+            raise http_error(web.HTTPUnprocessableEntity, str(exc), detail=[
+                {"field": "conditions", "message": str(exc), "type": "unreachable"}]) from None
     if "text/csv" in request.headers.get("Accept", ""):
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=list(records[0]))
@@ -65,7 +78,7 @@ async def generate(request: web.Request) -> web.Response:
 
 async def start_stream(request: web.Request) -> web.Response:
     body = await parse_body(request, StreamRequest)
-    name, version = _model_version(body.model_name, body.model_version)
+    name, version = _model_version(body.model_name, body.model_version, body.conditions)
     command = StreamCommand(command="stream", **(body.model_dump() | {"model_name": name, "model_version": version}))
     await publish_command(command)
     await wait_until_known(streams, command.id)
@@ -76,7 +89,7 @@ async def stream_view(entry: dict) -> dict:
     """A stream's entry with rows landed in the warehouse, rows/s and the state that follows."""
     res = get_resources()
     view = {k: entry.get(k) for k in (
-        "stream_id", "kind", "state", "num_samples", "batch_size", "interval_seconds", "model_name",
+        "stream_id", "kind", "state", "num_samples", "batch_size", "interval_seconds", "model_name", "conditions",
         "model_version", "rows_sent", "chunks_sent", "chunks_total", "created_at", "completed_at", "error")}
     try:
         landed, last = await res.warehouse(lambda w, rid: w.landed_since(rid), entry["stream_id"])

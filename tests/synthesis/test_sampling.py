@@ -56,10 +56,16 @@ def test_a_different_chunk_index_gives_different_records(models_dir):
     assert not {r["record_id"] for r in a} & {r["record_id"] for r in b}
 
 
-def test_a_different_seed_or_request_gives_different_records(models_dir):
+def test_a_different_seed_gives_different_records_and_the_same_seed_the_same_in_any_request(models_dir):
     base = data_of(sample_chunk(chunk(0, seed=7), models_dir))
     assert data_of(sample_chunk(chunk(0, seed=8), models_dir)) != base
-    assert data_of(sample_chunk(chunk(0, seed=7, request_id="req-2"), models_dir)) != base
+    # "the same model version, seed, size and conditions give the same rows"
+    assert data_of(sample_chunk(chunk(0, seed=7, request_id="req-2"), models_dir)) == base
+
+
+def test_without_a_seed_each_request_gets_its_own_records(models_dir):
+    base = data_of(sample_chunk(chunk(0, seed=None), models_dir))
+    assert data_of(sample_chunk(chunk(0, seed=None, request_id="req-2"), models_dir)) != base
 
 
 def test_no_seed_is_still_deterministic_per_request_and_chunk(models_dir):
@@ -118,3 +124,32 @@ def test_sampling_a_missing_version_names_it(models_dir):
 
     with pytest.raises(ModelNotFound, match="no version 9"):
         sample_chunk(chunk(0) | {"model_version": 9}, models_dir)
+
+
+def test_conditions_give_only_rows_with_those_values(models_dir):
+    conditioned = dict(chunk(0, rows=200), conditions={"heart_disease": "Yes", "sex": "Female"})
+    records = sample_chunk(conditioned, models_dir)
+    assert len(records) == 200
+    assert {(r["heart_disease"], r["sex"]) for r in records} == {("Yes", "Female")}
+
+
+def test_the_same_seed_and_conditions_give_identical_rows_in_any_request(models_dir):
+    conditioned = dict(chunk(0, seed=11, rows=100), conditions={"heart_disease": "Yes"})
+    first = sample_chunk(conditioned, models_dir)
+    sample_chunk(dict(conditioned, seed=12), models_dir)
+    again = sample_chunk(dict(conditioned, request_id="another-request"), models_dir)
+    assert data_of(first) == data_of(again)
+
+
+def test_conditions_are_checked_against_the_model(models_dir):
+    from models_store import ModelStore
+    from synthesis.conditions import ConditionError, validate_conditions
+
+    columns = ModelStore(models_dir).manifest("cvd", 1)["columns"]
+    assert validate_conditions(columns, {"heart_disease": "Yes"}) == {"heart_disease": "Yes"}
+    with pytest.raises(ConditionError, match="unknown column 'shoe_size'"):
+        validate_conditions(columns, {"shoe_size": "44"})
+    with pytest.raises(ConditionError, match="'sex' has no category 'Other'"):
+        validate_conditions(columns, {"sex": "Other"})
+    with pytest.raises(ConditionError, match="'bmi' is not categorical"):
+        validate_conditions(columns, {"bmi": 30})

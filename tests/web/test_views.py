@@ -64,7 +64,9 @@ def model(store):
         (staging / "synthesizer.pkl").write_bytes(b"stand-in")
         (staging / "metadata.json").write_text("{}")
         store.publish(name, staging, {"method": "gaussian_copula", "rows": 3463, "dataset_path": SAMPLE,
-                                      "columns": [{"name": "bmi", "sdtype": "numerical"}],
+                                      "columns": [{"name": "bmi", "sdtype": "numerical"},
+                                                  {"name": "heart_disease", "sdtype": "categorical",
+                                                   "categories": ["No", "Yes"]}],
                                       "parameters": {}, "training_seconds": 1.0, "versions": {"sdv": "2.0.0"}})
     yield name
     shutil.rmtree(store.root / name, ignore_errors=True)
@@ -526,3 +528,29 @@ async def test_models_views(client, model, publish):
     assert (await (await client.get(f"/models/{model}")).json())["latest_version"] == 1
     assert (await client.get(f"/models/{model}/versions/2")).status == 404
     publish.assert_not_called()
+
+
+@pytest.mark.parametrize(
+    ("path", "conditions", "says"),
+    [
+        ("/stream", {"shoe_size": "44"}, "unknown column 'shoe_size'"),
+        ("/stream", {"heart_disease": "Maybe"}, "'heart_disease' has no category 'Maybe'"),
+        ("/generate", {"bmi": 30}, "'bmi' is not categorical"),
+        ("/generate", {"heart_disease": ["Yes"]}, "conditions.heart_disease"),
+    ],
+)
+async def test_conditions_that_do_not_fit_the_model_are_422(client, publish, model, path, conditions, says):
+    resp = await client.post(path, json={"num_samples": 10, "model_name": model, "conditions": conditions})
+    assert resp.status == 422
+    body = await resp.json()
+    assert says in body["error"]
+    assert any(d["field"].startswith("conditions") for d in body["detail"])
+    publish.assert_not_awaited()
+
+
+async def test_stream_carries_its_conditions(client, publish, model):
+    resp = await client.post("/stream", json={"num_samples": 10, "model_name": model,
+                                              "conditions": {"heart_disease": "Yes"}})
+    assert resp.status == 202
+    (command,) = publish.await_args.args
+    assert command.conditions == {"heart_disease": "Yes"}
