@@ -13,6 +13,7 @@ import sys
 
 import faust
 
+from broker.security import client_options, faust_credentials
 from settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ def _web_app_options() -> dict:
 app = CardiosynthApp(
     settings.app_id,
     broker=settings.broker_url,
+    broker_credentials=faust_credentials(settings),
     store="memory://",
     datadir=str(settings.state_dir / "faust"),
     web_port=settings.web_port,
@@ -76,7 +78,8 @@ def prepare_broker() -> None:
             atexit.register(broker.stop)
     asyncio.run(
         ensure_topics(
-            settings.bootstrap_servers, topic_names(), settings.topic_partitions, settings.topic_replication_factor
+            settings.bootstrap_servers, topic_names(), settings.topic_partitions, settings.topic_replication_factor,
+            **client_options(settings),
         )
     )
 

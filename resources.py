@@ -38,7 +38,9 @@ class Resources:
         if self._records_producer is None:
             from broker.producer import BatchProducer
 
-            self._records_producer = BatchProducer(self.settings.bootstrap_servers)
+            from broker.security import client_options
+
+            self._records_producer = BatchProducer(self.settings.bootstrap_servers, **client_options(self.settings))
         return self._records_producer
 
     # --- warehouse -------------------------------------------------------------------------

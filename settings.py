@@ -36,6 +36,17 @@ class Settings(BaseSettings):
     status_topic: str = Field("cardiosynth-status", description="Progress events applied to the status tables.")
     records_topic: str = Field("cardiovascular-data", description="Synthetic records, JSON, keyed by record_id.")
     dlq_topic: str = Field("cardiovascular-data-dlq", description="Records and commands that failed validation.")
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT", description="How clients talk to the brokers."
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = Field(
+        "PLAIN", description="SASL mechanism (with SASL_PLAINTEXT or SASL_SSL)."
+    )
+    kafka_sasl_username: str | None = Field(None, description="SASL user.")
+    kafka_sasl_password: SecretStr | None = Field(None, description="SASL password.")
+    kafka_ssl_cafile: Path | None = Field(None, description="CA bundle that signed the brokers' certificates.")
+    kafka_ssl_certfile: Path | None = Field(None, description="Client certificate (mutual TLS).")
+    kafka_ssl_keyfile: Path | None = Field(None, description="Client private key (mutual TLS).")
     rebalance_timeout: float = Field(
         2.0, description="Seconds a consumer-group join waits for members (low for one laptop)."
     )
@@ -97,7 +108,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(1_048_576, description="Largest request body the API accepts.")
     api_token: SecretStr | None = Field(None, description="When set, changing endpoints need 'Bearer <token>'.")
 
-    @field_validator("api_token", mode="before")
+    @field_validator(
+        "api_token", "kafka_sasl_username", "kafka_sasl_password", "kafka_ssl_cafile", "kafka_ssl_certfile",
+        "kafka_ssl_keyfile", mode="before",
+    )
     @classmethod
     def _empty_is_unset(cls, value):
         return None if value == "" else value

@@ -10,6 +10,7 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.errors import CommitFailedError, KafkaError
 
 from agents.sink import SinkMessage, writer
+from broker.security import client_options
 from agents.topics import records_topic
 from app import app
 from resources import get_resources
@@ -37,6 +38,7 @@ class RecordSink(mode.Service):
             rebalance_timeout_ms=int(settings.rebalance_timeout * 1000),
             session_timeout_ms=int(settings.session_timeout * 1000),
             heartbeat_interval_ms=int(min(3.0, settings.session_timeout / 3) * 1000),
+            **client_options(settings),
         )
         await self.consumer.start()
         self.add_future(self._run())
