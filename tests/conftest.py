@@ -25,3 +25,13 @@ def kafka_broker(tmp_path_factory):
         pytest.fail(f"the embedded Tansu broker could not start: {exc}", pytrace=False)
     yield broker.bootstrap
     broker.stop()
+
+
+@pytest.fixture(scope="session")
+def fakesnow_server(tmp_path_factory):
+    """One Snowflake-compatible server for the session; each user of it takes its own database."""
+    from tests.warehouse.fakesnow_server import start_fakesnow
+
+    server = start_fakesnow(tmp_path_factory.mktemp("fakesnow"))
+    yield server
+    server.stop()

@@ -8,6 +8,14 @@ from typing import Any
 from warehouse.schema import CVD_COLUMNS, META_COLUMNS
 
 
+def first_per_record_id(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows without repeats of a record_id, keeping the first of each."""
+    unique: dict[Any, dict[str, Any]] = {}
+    for row in rows:
+        unique.setdefault(row["record_id"], row)
+    return list(unique.values()) if len(unique) < len(rows) else rows
+
+
 class WarehouseError(RuntimeError):
     """The warehouse could not be reached or refused a write; the sink retries these."""
 
@@ -53,7 +61,8 @@ class WarehouseWriter(abc.ABC):
             f"max(ingested_at) AS latest_ingested_at FROM {self.table}"
         )[0]
         per_version = self.query(
-            f"SELECT model_name, model_version, count(*) AS rows FROM {self.table} "
+            # not "AS rows": ROWS is a reserved word in Snowflake
+            f"SELECT model_name, model_version, count(*) AS n FROM {self.table} "
             "GROUP BY model_name, model_version ORDER BY model_name, model_version"
         )
         latest = totals["latest_ingested_at"]
@@ -64,7 +73,7 @@ class WarehouseWriter(abc.ABC):
             "distinct_record_ids": int(totals["distinct_record_ids"]),
             "latest_ingested_at": latest.isoformat() if hasattr(latest, "isoformat") else latest,
             "rows_per_model_version": [
-                {"model_name": r["model_name"], "model_version": r["model_version"], "rows": int(r["rows"])}
+                {"model_name": r["model_name"], "model_version": r["model_version"], "rows": int(r["n"])}
                 for r in per_version
             ],
         }
@@ -73,10 +82,11 @@ class WarehouseWriter(abc.ABC):
         """Columns present in rows but not in the table, with a type inferred from their values."""
         from warehouse.schema import infer_type
 
+        unknown = set().union(*(row.keys() for row in rows)).difference(self.columns)
         found: dict[str, str] = {}
-        for row in rows:
+        for row in rows if unknown else ():  # the common case, no new column, skips this loop
             for key, value in row.items():
-                if key not in self.columns and key not in found:
+                if key in unknown and key not in found:
                     sql_type = infer_type(value)
                     if sql_type:
                         found[key] = sql_type

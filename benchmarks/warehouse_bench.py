@@ -1,0 +1,140 @@
+"""Rows per second into Snowflake (a fakesnow server, stage path) and DuckDB, next to row-by-row INSERT baselines.
+
+    .venv/bin/python benchmarks/warehouse_bench.py [--smoke]
+
+Starts its own fakesnow server and DuckDB file in a temporary folder. Each batch is new rows shaped as
+the sink builds them; the time covers the whole writer.write (Arrow, Parquet, PUT, COPY, MERGE for
+Snowflake; Arrow and an INSERT of the rows not stored yet for DuckDB). The baselines send the same rows one
+parameterised INSERT per row through executemany, capped because they are slow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import duckdb  # noqa: E402
+import snowflake.connector  # noqa: E402
+
+from tests.warehouse.fakesnow_server import FakesnowServer  # noqa: E402
+from tests.warehouse.rows import make_rows  # noqa: E402
+from warehouse.duckdb import DuckDBWriter  # noqa: E402
+from warehouse.snowflake import SnowflakeWriter  # noqa: E402
+
+SIZES, SMOKE_SIZES = (1_000, 10_000, 100_000), (100, 500)
+# Row-by-row runs ~100 rows/s on fakesnow (one statement per row) and a few hundred on DuckDB: cap them.
+BASELINE_CAP = {"snowflake": 2_000, "duckdb": 2_000}
+TARGETS = {"snowflake": 50_000, "duckdb": 200_000}
+REPEATS = 3  # the best of a few batches: the numbers are about the code, not about a neighbour's CPU burst
+CREDENTIALS = {"account": "bench", "user": "bench", "password": "bench"}
+
+
+def timed_writes(writer, sizes, repeats: int) -> list[tuple[int, int, float]]:
+    """(batch size, rows written, best seconds of `repeats` batches of new rows), after a warm-up write."""
+    writer.open()
+    writer.write(make_rows(100, "warm-up"))  # the first write pays lazy imports and session set-up
+    results = []
+    for n in sizes:
+        best = float("inf")
+        for _ in range(repeats):
+            rows = make_rows(n, seed=n)
+            start = time.perf_counter()
+            inserted = writer.write(rows)
+            best = min(best, time.perf_counter() - start)
+            assert inserted == n, f"{writer.name}: wrote {inserted} of {n} new rows"
+        results.append((n, n, best))
+    return results
+
+
+def as_params(rows, columns) -> list[tuple]:
+    def value(v):
+        return datetime.fromisoformat(v).replace(tzinfo=None) if isinstance(v, str) and v[:2] == "20" else v
+
+    return [tuple(value(row.get(c)) if columns[c] == "TIMESTAMP" else row.get(c) for c in columns) for row in rows]
+
+
+def timed_executemany(cursor, table, columns, sizes, cap) -> list[tuple[int, int, float]]:
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+    seconds: dict[int, float] = {}  # batches past the cap time the same capped count: run it once
+    for count in sorted({min(n, cap) for n in sizes}):
+        rows = make_rows(count, f"row-by-row-{count}")
+        start = time.perf_counter()
+        cursor.executemany(sql, as_params(rows, columns))
+        seconds[count] = time.perf_counter() - start
+    return [(n, min(n, cap), seconds[min(n, cap)]) for n in sizes]
+
+
+def snowflake_runs(server: FakesnowServer, sizes, cap, repeats):
+    writer = SnowflakeWriter(**CREDENTIALS, database="BENCH", **server.connect_args)
+    stage = timed_writes(writer, sizes, repeats)
+    con = snowflake.connector.connect(
+        **CREDENTIALS, database="BENCH", schema="SYNTHETIC_DATA", paramstyle="qmark", **server.connect_args
+    )
+    with con.cursor() as cur:
+        cur.execute(f"CREATE OR REPLACE TABLE ROW_BY_ROW LIKE {writer.table}")
+        baseline = timed_executemany(cur, "ROW_BY_ROW", writer.columns, sizes, cap)
+    con.close()
+    writer.close()
+    return stage, baseline
+
+
+def duckdb_runs(path: Path, sizes, cap, repeats):
+    writer = DuckDBWriter(path)
+    arrow = timed_writes(writer, sizes, repeats)
+    columns = dict(writer.columns)
+    writer.close()
+    con = duckdb.connect(str(path))
+    con.execute(f"CREATE TABLE row_by_row AS SELECT {', '.join(columns)} FROM {writer.table} LIMIT 0")
+    baseline = timed_executemany(con, "row_by_row", columns, sizes, cap)
+    con.close()
+    return arrow, baseline
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="tiny batches: checks the benchmark runs")
+    args = parser.parse_args()
+    sizes = SMOKE_SIZES if args.smoke else SIZES
+    repeats = 1 if args.smoke else REPEATS
+    print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start; "
+          f"writer paths: best of {repeats} batches of new rows; baselines: one run")
+    caps = {k: min(v, 100) for k, v in BASELINE_CAP.items()} if args.smoke else BASELINE_CAP
+    with tempfile.TemporaryDirectory(prefix="warehouse-bench-") as tmp:
+        server = FakesnowServer(Path(tmp) / "fakesnow").start()
+        try:
+            sf_stage, sf_rows = snowflake_runs(server, sizes, caps["snowflake"], repeats)
+        finally:
+            server.stop()
+        dd_arrow, dd_rows = duckdb_runs(Path(tmp) / "bench.duckdb", sizes, caps["duckdb"], repeats)
+
+    table = [
+        ("snowflake (fakesnow)", "stage: Parquet PUT, COPY, MERGE", sf_stage),
+        ("snowflake (fakesnow)", "row-by-row executemany INSERT", sf_rows),
+        ("duckdb (file)", "Arrow INSERT ... WHERE NOT EXISTS", dd_arrow),
+        ("duckdb (file)", "row-by-row executemany INSERT", dd_rows),
+    ]
+    print(f"\n{'warehouse':<22}{'path':<34}{'batch':>9}{'rows timed':>12}{'seconds':>10}{'rows/s':>11}")
+    for warehouse, path, results in table:
+        for batch, rows, seconds in results:
+            print(f"{warehouse:<22}{path:<34}{batch:>9,}{rows:>12,}{seconds:>10.3f}{rows / seconds:>11,.0f}")
+    print()
+    if args.smoke:
+        print("smoke run: the targets apply to full runs")
+        return 0
+    for name, results in (("snowflake", sf_stage), ("duckdb", dd_arrow)):
+        batch, rows, seconds = results[-1]
+        verdict = "met" if rows / seconds >= TARGETS[name] else "MISSED"
+        print(f"target {name}: >= {TARGETS[name]:,} rows/s at {batch:,} rows: {rows / seconds:,.0f} ({verdict})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,84 @@
+"""DuckDBWriter on a real DuckDB file: the same outcomes the Snowflake writer is held to."""
+
+from __future__ import annotations
+
+from tests.warehouse.rows import make_rows
+from warehouse.duckdb import DuckDBWriter
+
+
+def landed(writer) -> dict:
+    return writer.query(
+        f"SELECT count(*) AS n, count(DISTINCT record_id) AS ids, count(kafka_offset) AS offsets, "
+        f"count(kafka_topic) AS topics, count(kafka_partition) AS partitions, min(kafka_offset) AS first, "
+        f"max(kafka_offset) AS last FROM {writer.table}"
+    )[0]
+
+
+def test_open_creates_the_table_in_the_file(duckdb_writer):
+    duckdb_writer.open()
+
+    assert duckdb_writer.path.exists()
+    columns = duckdb_writer.query(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ?", (duckdb_writer.table,)
+    )
+    assert {c["column_name"].lower() for c in columns} == set(duckdb_writer.columns)
+
+
+def test_20000_rows_land_once_each_with_kafka_coordinates(duckdb_writer):
+    assert duckdb_writer.write(make_rows(20_000)) == 20_000
+
+    assert landed(duckdb_writer) == {
+        "n": 20_000, "ids": 20_000, "offsets": 20_000, "topics": 20_000, "partitions": 20_000,
+        "first": 0, "last": 19_999,
+    }
+
+
+def test_a_replayed_batch_is_stored_once(duckdb_writer):
+    rows = make_rows(20_000)
+    duckdb_writer.write(rows)
+
+    assert duckdb_writer.write(rows) == 0
+    assert landed(duckdb_writer)["ids"] == landed(duckdb_writer)["n"] == 20_000
+    overlapping = rows[-500:] + make_rows(300, rows[0]["request_id"], offset=20_000)
+    assert duckdb_writer.write(overlapping) == 300
+    assert landed(duckdb_writer)["n"] == 20_300
+
+
+def test_new_columns_are_added_and_found_again_on_reopen(duckdb_writer):
+    rows = make_rows(50)
+    for i, row in enumerate(rows):
+        row.update(risk_score=i / 10, on_statins=i % 2 == 0)
+
+    assert duckdb_writer.write(rows) == 50
+
+    assert duckdb_writer.query(
+        f"SELECT sum(risk_score) AS total, count_if(on_statins) AS statins FROM {duckdb_writer.table}"
+    ) == [{"total": 122.5, "statins": 25}]
+    duckdb_writer.close()
+    reopened = DuckDBWriter(duckdb_writer.path)
+    reopened.open()
+    assert reopened.columns["risk_score"] == "DOUBLE" and reopened.columns["on_statins"] == "BOOLEAN"
+    reopened.close()
+
+
+def test_summary_and_landed_since(duckdb_writer):
+    first, second = make_rows(120, model_version=1), make_rows(30, model_version=2)
+    duckdb_writer.write(first)
+    duckdb_writer.write(second)
+
+    summary = duckdb_writer.summary()
+    assert summary["warehouse"] == "duckdb" and summary["table"] == "PATIENT_DATA"
+    assert summary["row_count"] == summary["distinct_record_ids"] == 150
+    assert summary["latest_ingested_at"] == max(first[0]["ingested_at"], second[0]["ingested_at"])
+    assert summary["rows_per_model_version"] == [
+        {"model_name": "cvd", "model_version": 1, "rows": 120}, {"model_name": "cvd", "model_version": 2, "rows": 30},
+    ]
+    count, last = duckdb_writer.landed_since(second[0]["request_id"])
+    assert (count, last.isoformat()) == (30, second[0]["ingested_at"])
+    assert duckdb_writer.landed_since("no-such-request") == (0, None)
+
+
+def test_a_batch_repeating_a_record_id_stores_it_once(duckdb_writer):
+    rows = make_rows(10)
+    assert duckdb_writer.write(rows + rows[:3]) == 10
+    assert landed(duckdb_writer)["n"] == 10
