@@ -18,6 +18,7 @@ COPY models_store ./models_store
 COPY warehouse ./warehouse
 COPY synthesis ./synthesis
 COPY broker ./broker
+COPY analysis ./analysis
 COPY app.py settings.py resources.py lifecycle.py demo.py ./
 RUN pip install -c requirements.lock .
 COPY data ./data
