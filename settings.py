@@ -107,6 +107,10 @@ class Settings(BaseSettings):
     # --- limits ------------------------------------------------------------------------------
     max_body_bytes: int = Field(1_048_576, description="Largest request body the API accepts.")
     api_token: SecretStr | None = Field(None, description="When set, changing endpoints need 'Bearer <token>'.")
+    api_token_for_reads: bool = Field(False, description="With API_TOKEN set, reads need the token too.")
+    max_expensive_requests_per_client: int = Field(
+        4, description="Inline generations and trainings one client may have in flight (more get 429)."
+    )
 
     @field_validator(
         "api_token", "kafka_sasl_username", "kafka_sasl_password", "kafka_ssl_cafile", "kafka_ssl_certfile",

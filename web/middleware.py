@@ -32,8 +32,9 @@ async def require_token(request: web.Request, handler):
     """With API_TOKEN set, changing requests need `Authorization: Bearer <token>`."""
     from settings import get_settings
 
-    token = get_settings().api_token
-    if token is None or request.method in SAFE_METHODS:
+    settings = get_settings()
+    token = settings.api_token
+    if token is None or (request.method in SAFE_METHODS and not settings.api_token_for_reads):
         return await handler(request)
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
@@ -43,4 +44,29 @@ async def require_token(request: web.Request, handler):
     return await handler(request)
 
 
-MIDDLEWARES = [json_errors, require_token]
+EXPENSIVE = {("POST", "/generate"), ("POST", "/train")}
+_in_flight: dict[str, int] = {}
+
+
+@web.middleware
+async def limit_expensive_requests(request: web.Request, handler):
+    """A client (by address) may have only a few expensive requests in flight; the rest get 429."""
+    from settings import get_settings
+
+    if (request.method, request.path) not in EXPENSIVE:
+        return await handler(request)
+    client = request.remote or "unknown"
+    limit = get_settings().max_expensive_requests_per_client
+    if _in_flight.get(client, 0) >= limit:
+        raise http_error(web.HTTPTooManyRequests, f"at most {limit} generation or training requests at a time "
+                                                  "per client; retry when one has finished")
+    _in_flight[client] = _in_flight.get(client, 0) + 1
+    try:
+        return await handler(request)
+    finally:
+        _in_flight[client] -= 1
+        if not _in_flight[client]:
+            del _in_flight[client]
+
+
+MIDDLEWARES = [json_errors, require_token, limit_expensive_requests]

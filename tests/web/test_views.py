@@ -390,6 +390,35 @@ async def test_api_token_guards_changing_requests(client, publish, monkeypatch):
     assert resp.status == 403 and "invalid token" in (await resp.json())["error"]
     assert (await client.get("/train/methods")).status == 200
     publish.assert_not_called()
+    monkeypatch.setattr(settings_module.get_settings(), "api_token_for_reads", True)
+    assert (await client.get("/train/methods")).status == 401
+    resp = await client.get("/train/methods", headers={"Authorization": "Bearer s3cret"})
+    assert resp.status == 200
+
+
+async def test_expensive_requests_are_capped_per_client(client, model, monkeypatch):
+    import asyncio
+
+    import settings as settings_module
+    import web.generation
+
+    release = asyncio.Event()
+
+    async def slow_sample(*args):
+        await release.wait()
+        return []
+
+    monkeypatch.setattr(settings_module.get_settings(), "max_expensive_requests_per_client", 2)
+    monkeypatch.setattr(web.generation.get_resources(), "sample", slow_sample)
+    body = {"num_samples": 5, "model_name": model}
+    first = [asyncio.ensure_future(client.post("/generate", json=body)) for _ in range(2)]
+    await asyncio.sleep(0.2)
+    refused = await client.post("/generate", json=body)
+    assert refused.status == 429
+    assert "at most 2" in (await refused.json())["error"]
+    release.set()
+    for resp in await asyncio.gather(*first):
+        assert resp.status == 200
 
 
 # --- the happy paths, with the broker cut out ----------------------------------------------------
