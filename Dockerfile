@@ -19,7 +19,7 @@ COPY warehouse ./warehouse
 COPY synthesis ./synthesis
 COPY broker ./broker
 COPY analysis ./analysis
-COPY app.py settings.py resources.py lifecycle.py demo.py ./
+COPY app.py settings.py resources.py lifecycle.py demo.py cli.py cli_client.py ./
 RUN pip install -c requirements.lock .
 COPY data ./data
 

@@ -53,7 +53,7 @@ app = CardiosynthApp(
     producer_linger=0.005,
     # Faust imports these packages on start (the worker CLI, `faust -A app`), so agent modules can
     # import `app` without a cycle.
-    autodiscover=["agents", "lifecycle"],
+    autodiscover=["agents", "lifecycle", "cli"],
     origin="app",
 )
 

@@ -68,6 +68,7 @@ class Settings(BaseSettings):
     max_stream_samples: int = Field(10_000_000, description="Largest num_samples of a stream.")
     heartbeat_seconds: float = Field(5.0, description="How often a worker confirms a training or stream is alive.")
     heartbeat_timeout: float = Field(30.0, description="Silence after which another worker takes a task over.")
+    backpressure_max_wait: float = Field(10.0, description="Longest wait for sent chunks before scheduling on.")
     max_chunks_ahead: int = Field(8, description="Chunks a stream may schedule beyond those sent (backpressure).")
 
     # --- warehouse ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from typing import Any
 from agents.commands import GenerateCommand, StreamCommand, handles
 from agents.records import GenerationChunk
 from agents.status import TERMINAL, now, publish_status, streams
+from agents.status import entry as status_entry
 from agents.topics import generation_topic, records_topic
 from app import app
 from models_store import ModelStoreError
@@ -80,7 +81,7 @@ async def cancel_stream(command) -> None:
 
 
 def _current(stream_id: str) -> dict[str, Any]:
-    return streams.get(stream_id) or {}
+    return status_entry("stream", stream_id) or {}
 
 
 async def _pause(stream_id: str, seconds: float, heartbeat: float) -> None:
@@ -101,9 +102,16 @@ async def pace(entry: dict[str, Any]) -> None:
         beat = time.monotonic()
         for index in range(start, entry["chunks_total"]):
             # backpressure: sampling and sending must keep up before more is scheduled
+            waited = time.monotonic()
             while index - _current(stream_id).get("chunks_sent", 0) >= settings.max_chunks_ahead:
                 if _current(stream_id).get("state") in TERMINAL:
                     return
+                if time.monotonic() - waited > settings.backpressure_max_wait:
+                    # the sent counter is a status figure that can lag behind (see README, scaling
+                    # out): never let it stall a stream; go on at one chunk per wait
+                    logger.info("stream %s: no progress reported for %.0fs; scheduling on", stream_id,
+                                settings.backpressure_max_wait)
+                    break
                 if time.monotonic() - beat > settings.heartbeat_seconds:
                     await publish_status("stream", stream_id, changes={"heartbeat_at": now()})
                     beat = time.monotonic()

@@ -6,8 +6,8 @@ import asyncio
 import logging
 
 import mode
-from aiokafka import AIOKafkaConsumer
-from aiokafka.errors import CommitFailedError, KafkaError
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from agents.sink import SinkMessage, writer
 from broker.security import client_options
@@ -46,6 +46,20 @@ class RecordSink(mode.Service):
     async def on_stop(self) -> None:
         if self.consumer is not None:
             await self.consumer.stop()  # uncommitted records are fetched again by the next owner
+
+    async def lag(self) -> dict[TopicPartition, int]:
+        """Records on the broker this sink has not fetched yet, per assigned partition (from the last fetch)."""
+        lags: dict[TopicPartition, int] = {}
+        for tp in self.consumer.assignment() if self.consumer is not None else ():
+            highwater = self.consumer.highwater(tp)
+            if highwater is None:
+                continue  # no fetch answered for this partition yet
+            try:
+                position = await asyncio.wait_for(self.consumer.position(tp), timeout=1.0)
+            except (asyncio.TimeoutError, IllegalStateError, KafkaError):
+                continue  # being reassigned
+            lags[tp] = max(highwater - position, 0)
+        return lags
 
     async def _run(self) -> None:
         settings = get_resources().settings

@@ -16,6 +16,7 @@ from aiokafka.partitioner import murmur2
 
 from agents import generation, training
 from agents.status import TERMINAL, now, publish_status, streams, training_tasks
+from agents.status import entry as status_entry
 from agents.topics import status_topic
 from app import app
 from resources import get_resources
@@ -43,7 +44,8 @@ async def recover_orphans() -> None:
     if app.rebalancing or recovery.in_recovery or not recovery.completed.is_set():
         return  # the tables are still being read back: entries may be out of date
     settings = get_resources().settings
-    for task_id, entry in list(training_tasks.items()):
+    for task_id in list(training_tasks.keys()):
+        entry = status_entry("training", task_id)
         if not entry or entry.get("status") in TERMINAL or task_id in training._running:
             continue
         if stale(entry, settings.heartbeat_timeout) and owns(task_id):
@@ -52,7 +54,8 @@ async def recover_orphans() -> None:
                 "status": "failed", "message": "failed", "completed_at": now(),
                 "error": f"the worker running this training stopped (no heartbeat for "
                          f"{settings.heartbeat_timeout:.0f}s); start the training again"})
-    for stream_id, entry in list(streams.items()):
+    for stream_id in list(streams.keys()):
+        entry = status_entry("stream", stream_id)
         if not entry or entry.get("state") in TERMINAL or stream_id in generation._pacers:
             continue
         if entry.get("chunks_scheduled", 0) >= entry.get("chunks_total", 0):

@@ -20,9 +20,30 @@ from settings import get_settings
 logger = logging.getLogger(__name__)
 _s = get_settings()
 
-training_tasks = app.GlobalTable("training-tasks", default=None, partitions=_s.topic_partitions)
-streams = app.GlobalTable("streams", default=None, partitions=_s.topic_partitions)
+# recovery_buffer_size=1: Faust keeps following a global table's changelog partitions after
+# recovery only with this setting (faust/tables/recovery.py); without it, with two workers, each
+# saw only the updates of its own status partitions (checked with two workers on one broker).
+training_tasks = app.GlobalTable("training-tasks", default=None, partitions=_s.topic_partitions, recovery_buffer_size=1)
+streams = app.GlobalTable("streams", default=None, partitions=_s.topic_partitions, recovery_buffer_size=1)
 TABLES = {"training": training_tasks, "stream": streams}
+# The latest entry of each key this worker applied updates to. A global table also replays its own
+# changelog, a little behind; folding updates onto a replayed (older) value would lose updates, so
+# the owner of a status partition folds onto this instead. Cleared when partitions move.
+_applied: dict[tuple[str, str], dict[str, Any]] = {}
+
+
+def entry(table: str, key: str) -> dict[str, Any] | None:
+    """A status entry: this worker's own latest if it applies that key's updates, else the table's."""
+    return _applied.get((table, key)) or TABLES[table].get(key)
+
+
+def entries(table: str) -> list[dict[str, Any]]:
+    return [entry(table, key) for key in list(TABLES[table].keys())]
+
+
+@app.on_partitions_revoked.connect
+async def _forget_applied(app, revoked, **kwargs) -> None:
+    _applied.clear()
 TERMINAL = {"completed", "failed", "cancelled"}
 
 
@@ -52,7 +73,9 @@ async def apply_status_updates(stream):
         if table is None:
             logger.warning("status update for unknown table %r dropped", update.table)
             continue
-        table[update.key] = apply_update(table.get(update.key), update)
+        new = apply_update(entry(update.table, update.key), update)
+        _applied[(update.table, update.key)] = new
+        table[update.key] = new
 
 
 async def publish_status(

@@ -12,6 +12,8 @@ from aiohttp import web
 from agents.commands import CancelCommand, GenerateCommand, GenerateRequest, StreamCommand, StreamRequest
 from agents.control import publish_command
 from agents.status import TERMINAL, streams
+from agents.status import entries as status_entries
+from agents.status import entry as status_entry
 from models_store import ModelStoreError
 from resources import get_resources
 from synthesis.conditions import ConditionError, validate_conditions
@@ -112,7 +114,7 @@ def _is_stream(entry: dict | None) -> bool:
 
 
 def _entry(stream_id: str) -> dict:
-    entry = streams.get(stream_id)
+    entry = status_entry("stream", stream_id)
     if not _is_stream(entry):
         raise http_error(web.HTTPNotFound, f"stream {stream_id!r} not found")
     return entry
@@ -131,7 +133,7 @@ async def cancel_stream(request: web.Request) -> web.Response:
 
 
 async def stream_list(request: web.Request) -> web.Response:
-    entries = sorted((v for v in streams.values() if _is_stream(v)), key=lambda e: e.get("created_at") or "",
+    entries = sorted((v for v in status_entries("stream") if _is_stream(v)), key=lambda e: e.get("created_at") or "",
                      reverse=True)
     views = [await stream_view(e) for e in entries[:200]]
     return json_response({"streams": views, "total_count": len(entries)})

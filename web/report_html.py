@@ -16,6 +16,21 @@ border-left:4px solid #2e8b57;padding:.6em 1em}.grid{display:flex;flex-wrap:wrap
 figure{margin:0;border:1px solid #eee;padding:6px}figcaption{font-size:13px;font-weight:bold}
 """
 
+PRIVACY_LABELS = {
+    "identical_to_training": "Share identical to a training row",
+    "identical_to_training_matched": "Share identical to a training row (holdout-sized training slices)",
+    "identical_to_holdout": "Share identical to a holdout row",
+    "real_holdout_identical_to_training": "Real holdout rows identical to a training row (reference)",
+    "training_slices": "Training slices of holdout size compared",
+    "distance": "Distance",
+    "dcr_rows": "Synthetic rows measured",
+    "dcr_share": "DCR share (closer to training than to holdout)",
+    "dcr_training_median": "Median distance to the closest training row",
+    "dcr_training_p05": "5th percentile distance to the closest training row",
+    "dcr_holdout_median": "Median distance to the closest holdout row",
+    "real_holdout_dcr_training_median": "Median distance of real holdout rows to training (reference)",
+}
+
 
 def _number(value: Any, percent: bool = False) -> str:
     if value is None:
@@ -47,7 +62,7 @@ def score_rows(report: dict) -> list[tuple[str, Any, bool, str]]:
          "How well correlations and contingencies are kept, over the pairs strongly related in real data "
          "(|r| > 0.5 or Cramér's V > 0.3; SDMetrics skips the others)."),
         ("Holdout quality (reference)", _get(report, "fidelity", "holdout_quality"), False,
-         "The quality score of real holdout rows against the training rows: what a perfect synthesizer reaches."),
+         "The quality score of real unseen rows against the training rows: the mark a faithful synthesizer reaches."),
         ("Diagnostic score", _get(report, "fidelity", "diagnostic", "score"), False,
          "Basic validity: values within real ranges and categories, same columns; should be 1."),
         ("TSTR AUC", _get(report, "utility", "tstr_auc"), False,
@@ -110,7 +125,7 @@ def privacy_section(report: dict) -> str:
         box = '<div class="ok"><strong>No privacy flag</strong>: synthetic rows sit no closer to training rows ' \
               "than to unseen rows, and copies are no more frequent than chance.</div>"
     figures = "".join(
-        f'<tr><th>{escape(key)}</th><td class="num">{escape(_figure(value))}</td></tr>'
+        f'<tr><th>{escape(PRIVACY_LABELS.get(key, key))}</th><td class="num">{escape(_figure(value))}</td></tr>'
         for key, value in privacy.items() if key not in ("flags", "flagged")
     )
     return f"<h2>Privacy</h2>{box}<table>{figures}</table>"

@@ -1,10 +1,12 @@
-"""The one place that lists the routes."""
+"""The one place that lists the routes, and what the OpenAPI document says of each."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
-from web import generation, health, models, training
+from agents.commands import GenerateRequest, StreamRequest, TrainRequest
+from web import docs, generation, health, metrics, models, openapi, training
+from web.openapi import RouteDoc
 
 
 def setup_routes(router: web.UrlDispatcher) -> None:
@@ -26,11 +28,61 @@ def setup_routes(router: web.UrlDispatcher) -> None:
     router.add_delete("/models/{name}/versions/{version:\\d+}", models.delete_model_version)
     router.add_get("/warehouse/summary", health.warehouse_summary)
     router.add_get("/warehouse/records", health.warehouse_records)
+    router.add_get("/metrics", metrics.metrics)
+    router.add_get("/openapi.json", openapi.openapi_json)
+    router.add_get("/docs", docs.swagger_ui)
+    router.add_get("/redoc", docs.redoc)
+    router.add_get("/docs/assets/{name}", docs.asset)
+
+
+MODEL_NAME = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}
+VERSION = {"type": "integer", "minimum": 0}
+HTML = ("text/html",)
+# Keyed by (method, path as the router spells it, without regular expressions).
+ROUTE_DOCS: dict[tuple[str, str], RouteDoc] = {
+    ("GET", "/health"): RouteDoc("Health of the service and its parts, and sink counters", "service", (200, 503)),
+    ("GET", "/train/methods"): RouteDoc("The training methods and their parameters", "training"),
+    ("GET", "/datasets"): RouteDoc("CSV files in the data directory", "training"),
+    ("POST", "/train"): RouteDoc("Start training a model version", "training", (202, 409, 429), body=TrainRequest),
+    ("GET", "/train/status/{task_id}"): RouteDoc("A training task's status and progress", "training", (200, 404)),
+    ("GET", "/train/tasks"): RouteDoc("Every training task, newest first", "training"),
+    ("POST", "/generate"): RouteDoc("Generate records inline (JSON or CSV) or to Kafka", "generation",
+                                    (200, 202, 404, 409, 429), body=GenerateRequest,
+                                    produces=("application/json", "text/csv")),
+    ("POST", "/stream"): RouteDoc("Start a paced stream of records to the warehouse", "generation", (202, 404),
+                                  body=StreamRequest),
+    ("GET", "/stream/{stream_id}"): RouteDoc("Rows sent and landed, rows/s and state of a stream", "generation",
+                                             (200, 404)),
+    ("DELETE", "/stream/{stream_id}"): RouteDoc("Cancel a stream", "generation", (202, 404, 409)),
+    ("GET", "/streams"): RouteDoc("Every stream, newest first", "generation"),
+    ("GET", "/model/info"): RouteDoc("The default (or named) model's latest version", "models", (200, 404),
+                                     query={"model_name": {"type": "string"}}),
+    ("GET", "/models"): RouteDoc("Every model in the registry", "models"),
+    ("GET", "/models/{name}"): RouteDoc("A model and its versions", "models", (200, 404),
+                                        path_params={"name": MODEL_NAME}),
+    ("GET", "/models/{name}/versions/{version}"): RouteDoc(
+        "One version of a model", "models", (200, 404), path_params={"name": MODEL_NAME, "version": VERSION}),
+    ("DELETE", "/models/{name}/versions/{version}"): RouteDoc(
+        "Delete a version (latest moves back)", "models", (200, 404),
+        path_params={"name": MODEL_NAME, "version": VERSION}),
+    ("GET", "/warehouse/summary"): RouteDoc("Rows landed, per model version", "warehouse", (200, 503)),
+    ("GET", "/warehouse/records"): RouteDoc(
+        "The latest landed records", "warehouse", (200, 400, 503),
+        query={"request_id": {"type": "string"},
+               "limit": {"type": "integer", "minimum": 1, "maximum": 10_000, "default": 100}}),
+    ("GET", "/metrics"): RouteDoc("Pipeline metrics, Prometheus text format", "service", produces=("text/plain",)),
+    ("GET", "/openapi.json"): RouteDoc("This API's OpenAPI 3.1 document", "documentation"),
+    ("GET", "/docs"): RouteDoc("Swagger UI", "documentation", produces=HTML),
+    ("GET", "/redoc"): RouteDoc("ReDoc", "documentation", produces=HTML),
+    ("GET", "/docs/assets/{name}"): RouteDoc("A script or style sheet of the documentation pages", "documentation",
+                                             (200, 404), produces=("text/javascript", "text/css")),
+}
 
 
 def install(web_app: web.Application, faust_app) -> None:
     """Add the API to the Faust worker's aiohttp application."""
     web_app["faust_app"] = faust_app
+    web_app["route_docs"] = ROUTE_DOCS
     setup_routes(web_app.router)
 
 

@@ -7,6 +7,8 @@ from aiohttp import web
 from agents.commands import TrainCommand, TrainRequest
 from agents.control import publish_command
 from agents.status import training_tasks
+from agents.status import entries as status_entries
+from agents.status import entry as status_entry
 from resources import get_resources
 from synthesis.datasets import DatasetError, list_datasets, resolve_dataset
 from synthesis.methods import METHODS
@@ -58,13 +60,13 @@ def task_view(entry: dict) -> dict:
 
 async def training_status(request: web.Request) -> web.Response:
     task_id = request.match_info["task_id"]
-    entry = training_tasks.get(task_id)
+    entry = status_entry("training", task_id)
     if entry is None:
         raise http_error(web.HTTPNotFound, f"training task {task_id!r} not found")
     return json_response(task_view(entry))
 
 
 async def training_task_list(request: web.Request) -> web.Response:
-    tasks = sorted((task_view(v) for v in training_tasks.values() if v), key=lambda t: t["created_at"] or "",
+    tasks = sorted((task_view(v) for v in status_entries("training") if v), key=lambda t: t["created_at"] or "",
                    reverse=True)
     return json_response({"tasks": tasks, "total_count": len(tasks)})

@@ -550,7 +550,7 @@ async def test_models_views(client, model, publish):
     detail = await (await client.get(f"/models/{model}")).json()
     assert detail["latest_version"] == 2 and [v["version"] for v in detail["versions"]] == [1, 2]
     info = await (await client.get(f"/model/info?model_name={model}")).json()
-    assert info["model_name"] == model and info["training_rows"] == 3463 and info["column_names"] == ["bmi"]
+    assert info["model_name"] == model and info["training_rows"] == 3463 and info["column_names"] == ["bmi", "heart_disease"]
     resp = await client.delete(f"/models/{model}/versions/2")
     assert resp.status == 200
     assert (await resp.json()) == {"deleted": {"name": model, "version": 2}}

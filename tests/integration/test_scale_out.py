@@ -1,0 +1,49 @@
+"""Two workers in one group: they share sampling and sinking, and either answers any status request."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from tests.harness import Worker, free_port, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def workers(kafka_broker, fakesnow_server, tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("scale-out")
+    shared = {"WAREHOUSE": "snowflake", "SNOWFLAKE_ACCOUNT": "t", "SNOWFLAKE_USER": "t", "SNOWFLAKE_PASSWORD": "t",
+              "SNOWFLAKE_DATABASE": f"SCALE_{uuid.uuid4().hex[:8].upper()}", "SNOWFLAKE_HOST": "localhost",
+              "SNOWFLAKE_PORT": str(fakesnow_server.port), "SNOWFLAKE_PROTOCOL": "http", "CHUNK_SIZE": "1000"}
+    first = Worker(kafka_broker, tmp, **shared)
+    second = Worker.__new__(Worker)
+    second.__dict__.update(first.__dict__)
+    second.port = free_port()
+    second.log_path = tmp / "worker-second.log"
+    second.env = {**first.env, "WEB_PORT": str(second.port), "STATE_DIR": str(tmp / "state-second")}
+    first.start()
+    second.start()
+    yield first, second
+    second.stop()
+    first.stop()
+
+
+def test_two_workers_share_a_stream_and_both_answer_status(workers):
+    first, second = workers
+    task = first.post("/train", json={"method": "gaussian_copula"}).json()
+    # the task is known on the other worker too: the status tables are global
+    assert second.wait_training(task["task_id"])["status"] == "completed"
+    stream_id = second.post("/stream", json={"num_samples": 20000, "batch_size": 1000}).json()["stream_id"]
+    final = first.wait_stream(stream_id)
+    assert final["state"] == "completed" and final["rows_landed"] == 20000
+    assert second.get(f"/stream/{stream_id}").json()["rows_landed"] == 20000
+    summary = first.get("/warehouse/summary").json()
+    assert summary["row_count"] == summary["distinct_record_ids"] == 20000
+    # both workers sampled and both sank: the work was shared through the partitions
+    partitions = {r["kafka_partition"] for r in first.get(
+        "/warehouse/records", params={"request_id": stream_id, "limit": 10000}).json()["records"]}
+    assert len(partitions) > 1
+    sank = [w.get("/health").json()["sink"]["landed"] for w in workers]
+    assert all(n > 0 for n in sank) and sum(sank) == 20000

@@ -1,0 +1,220 @@
+"""The `cardiosynth` commands against the API served on a real port (Kafka cut out), and against a real worker."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+from datetime import datetime, timezone
+
+import pytest
+from click.testing import CliRunner
+from faust.cli.base import cli as faust_cli
+from openapi_spec_validator import validate
+from prometheus_client.parser import text_string_to_metric_families
+
+import app as app_module
+import agents.status as status
+import cli  # noqa: F401  # registers the commands, as autodiscovery does for `cardiosynth`
+import settings as settings_module
+from agents.commands import CancelCommand, StreamCommand, TrainCommand
+from resources import get_resources
+from tests.harness import CARDIOSYNTH, ROOT, Worker, free_port, wait_for
+from tests.live_app import LiveApp, kafka_cut_out  # noqa: F401  # a fixture
+
+
+def cardiosynth(*args: str):
+    """Run a command in this process, as `cardiosynth ARGS` would, and return click's result."""
+    return CliRunner().invoke(faust_cli, list(args), app=app_module.app, prog_name="cardiosynth")
+
+
+def error_line(result) -> str:
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, f"expected one line on stderr, got: {result.stderr!r}"
+    assert lines[0].startswith("Error: ")
+    return lines[0]
+
+
+@pytest.fixture
+def live(kafka_cut_out):
+    with LiveApp() as api:
+        api.published = kafka_cut_out
+        yield api
+
+
+@pytest.fixture
+def stand_in_model(live):
+    """A model 'cvd' in the (private) store: a stand-in synthesizer file, never unpickled by these views."""
+    store = get_resources().store
+    staging = store.staging_dir()
+    (staging / "synthesizer.pkl").write_bytes(b"stand-in")
+    (staging / "metadata.json").write_text("{}")
+    store.publish("cvd", staging, {"method": "gaussian_copula", "rows": 3463, "dataset_path": "cvd_sample_3463.csv",
+                                   "columns": [{"name": "bmi", "sdtype": "numerical"}], "parameters": {},
+                                   "training_seconds": 1.0, "versions": {"sdv": "2.0.0"}})
+    return "cvd"
+
+
+@pytest.fixture
+def tables():
+    made = []
+
+    def put(table, key, entry):
+        table.data[key] = entry
+        made.append((table, key))
+
+    yield put
+    for table, key in made:
+        table.data.pop(key, None)
+
+
+# --- failures: one line on stderr, exit 1 ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [["train"], ["generate", "5"], ["stream", "5"], ["status"], ["models"]],
+                         ids=lambda a: a[0])
+def test_an_unreachable_worker_is_one_clear_line(args):
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    result = cardiosynth(*args, "--url", url)
+    assert result.exit_code == 1
+    assert error_line(result) == (f"Error: cannot reach the cardiosynth API at {url}: "
+                                  "is `cardiosynth worker` running?")
+    assert result.stdout == ""
+
+
+def test_a_url_that_is_not_one_says_so():
+    result = cardiosynth("models", "--url", "localhost-8000")
+    assert result.exit_code == 1
+    assert "invalid --url 'localhost-8000'" in error_line(result)
+
+
+@pytest.mark.parametrize("args, says", [
+    (["train", "--method", "gan"], "unknown method 'gan'; available: ['copulagan', 'ctgan', 'gaussian_copula', 'tvae']"
+                                   " (HTTP 422 from POST /train)"),
+    (["train", "--method", "gaussian_copula", "--epochs", "5"], "does not train in epochs"),
+    (["generate", "200000"], "num_samples must be at most 100000 when returned inline (HTTP 422"),
+    (["generate", "5", "--model", "nope"], "model 'nope' not found; train it with POST /train first (HTTP 404"),
+    (["stream", "5", "--model", "a.b"], "model_name: String should match pattern"),
+], ids=["unknown-method", "epochs-for-copula", "too-many-inline", "unknown-model", "bad-model-name"])
+def test_the_api_error_message_is_shown(live, args, says):
+    result = cardiosynth(*args, "--url", live.url)
+    assert result.exit_code == 1
+    assert says in error_line(result)
+    live.published.assert_not_called()
+
+
+def test_bad_arguments_are_refused_before_any_request(live):
+    result = cardiosynth("generate", "0", "--url", live.url)
+    assert result.exit_code == 2 and "Invalid value for 'NUM'" in result.stderr
+    assert live.requests == []
+
+
+def test_send_command_checks_the_command_first(monkeypatch):
+    monkeypatch.setattr(settings_module.get_settings(), "kafka_bootstrap_servers", f"127.0.0.1:{free_port()}")
+    result = cardiosynth("send-command", '{"command": "stream", "num_samples": -1}')
+    assert result.exit_code == 1 and "not a valid command: stream.num_samples" in error_line(result)
+    result = cardiosynth("send-command", "@/nonexistent/command.json")
+    assert result.exit_code == 1 and "cannot read /nonexistent/command.json" in error_line(result)
+    result = cardiosynth("send-command", '{"command": "cancel", "id": "s-1"}')  # valid, but no broker there
+    assert result.exit_code == 1 and "cannot send to Kafka at 127.0.0.1:" in error_line(result)
+
+
+# --- following work, with the status tables filled as the status agent would -----------------------
+
+
+def test_train_follows_the_task_until_it_completes(live, tables):
+    def carry_out(command):
+        assert isinstance(command, TrainCommand)
+        tables(status.training_tasks, command.id, {
+            "task_id": command.id, "status": "completed", "progress": 100, "model_name": command.model_name,
+            "method": command.method, "created_at": datetime.now(timezone.utc).isoformat(),
+            "result": {"model_name": command.model_name, "model_version": 3, "dataset_rows": 3463,
+                       "training_time": 1.5}})
+
+    live.published.side_effect = carry_out
+    result = cardiosynth("train", "--method", "gaussian_copula", "--model", "heart", "--url", live.url)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.strip() == "trained model 'heart' version 3 on 3463 rows in 1.5s"
+    task_id = live.published.await_args.args[0].id
+    assert ("GET", f"/train/status/{task_id}") in live.requests
+
+
+def test_status_and_models_print_tables_or_json(live):
+    result = cardiosynth("status", "--url", live.url)
+    assert result.exit_code == 0, result.stderr
+    for title in ("health: ok", "training tasks", "streams", "broker", "warehouse", "model_store"):
+        assert title in result.stdout
+    result = cardiosynth("--json", "models", "--url", live.url)
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout) == {"models": [], "total_count": 0, "default_model": "cvd"}
+
+
+def test_ctrl_c_cancels_the_stream_it_follows(live, tables, stand_in_model):
+    def carry_out(command):
+        if isinstance(command, StreamCommand):
+            tables(status.streams, command.id, {
+                "stream_id": command.id, "kind": "stream", "state": "running", "num_samples": command.num_samples,
+                "rows_sent": 0, "created_at": datetime.now(timezone.utc).isoformat()})
+
+    live.published.side_effect = carry_out
+    process = subprocess.Popen([CARDIOSYNTH, "stream", "1000", "--model", stand_in_model, "--url", live.url], cwd=ROOT,
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: any(m == "GET" and p.startswith("/stream/") for m, p in live.requests), 60,
+                 "the CLI to follow its stream")
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 130, err
+    stream_id = live.published.await_args_list[0].args[0].id
+    assert ("DELETE", f"/stream/{stream_id}") in live.requests
+    cancel = live.published.await_args_list[-1].args[0]
+    assert isinstance(cancel, CancelCommand) and cancel.id == stream_id
+    assert f"stream {stream_id}: cancelling" in err
+
+
+# --- the real thing: a worker on the embedded broker ----------------------------------------------
+
+
+@pytest.mark.integration
+def test_train_generate_and_a_raw_command_against_a_real_worker(kafka_broker, tmp_path):
+    """The CLI as a user runs it; then /metrics and /openapi.json of that worker."""
+    worker = Worker(kafka_broker, tmp_path).start()
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        # the CLI reads settings (topics, broker) from the environment, as the worker does
+        return subprocess.run([CARDIOSYNTH, *args], cwd=ROOT, env=worker.env, capture_output=True, text=True,
+                              timeout=300)
+
+    try:
+        trained = run("train", "--method", "gaussian_copula", "--url", worker.url)
+        assert trained.returncode == 0, trained.stderr
+        assert trained.stdout.startswith("trained model 'cvd' version 1 on 3463 rows")
+
+        generated = run("generate", "5", "--format", "jsonl", "--seed", "7", "--url", worker.url)
+        assert generated.returncode == 0, generated.stderr
+        records = [json.loads(line) for line in generated.stdout.splitlines()]
+        assert len(records) == 5
+        assert len({r["record_id"] for r in records}) == 5
+        assert all(r["model_name"] == "cvd" and r["model_version"] == 1 and r["bmi"] is not None for r in records)
+
+        sent = run("send-command", '{"command": "stream", "id": "cli-raw-1", "num_samples": 300, "batch_size": 100}')
+        assert sent.returncode == 0, sent.stderr
+        assert sent.stdout.startswith(f"sent stream cli-raw-1 to {worker.topic('CONTROL_TOPIC')} partition ")
+        assert worker.wait_stream("cli-raw-1")["rows_landed"] == 300
+
+        state = run("--json", "status", "--url", worker.url)
+        assert state.returncode == 0, state.stderr
+        assert json.loads(state.stdout)["streams"][0]["stream_id"] == "cli-raw-1"
+
+        # the worker's own endpoints, where Faust adds its views and the sink's consumer is real
+        validate(worker.get("/openapi.json").json())
+        families = {f.name: f for f in text_string_to_metric_families(worker.get("/metrics").text)}
+        assert families["cardiosynth_records_generated"].samples[0].value == 300
+        assert families["cardiosynth_sink_records_landed"].samples[0].value == 300
+        lag = families["cardiosynth_sink_consumer_lag"].samples
+        assert lag and {s.labels["topic"] for s in lag} == {worker.topic("RECORDS_TOPIC")}
+        assert all(s.value >= 0 for s in lag)
+    finally:
+        worker.stop()
