@@ -57,6 +57,7 @@ class Settings(BaseSettings):
     default_model: str = Field("cvd", description="Model used when a request names none.")
     default_method: str = Field("gaussian_copula", description="Method used when /train names none.")
     default_dataset: str = Field("cvd_sample_3463.csv", description="Dataset used when /train names none.")
+    holdout_fraction: float = Field(0.2, description="Share of a dataset held out of training to evaluate on.")
     training_processes: int = Field(1, description="Trainings that run at once (each in its own process).")
     sampling_processes: int = Field(1, description="Processes that sample records for this worker.")
     enable_gpu: bool = Field(True, description="Train CTGAN/TVAE/CopulaGAN on a CUDA GPU when one is present.")

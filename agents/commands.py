@@ -48,6 +48,12 @@ class TrainRequest(Strict):
     epochs: int | None = Field(None, ge=1, strict=True, description="Training epochs (CTGAN, TVAE, CopulaGAN).")
     overwrite_existing: bool = False
     parameters: dict[str, Any] = Field(default_factory=dict, description="Method parameters, see /train/methods.")
+    keep_bmi_rule: bool = Field(True, description="Recompute bmi from weight_kg and height_cm in every sampled row.")
+    holdout_fraction: float = Field(
+        default_factory=lambda: get_settings().holdout_fraction, ge=0.0, le=0.5,
+        description="Share of rows held out of training to evaluate the model on (0: no evaluation).",
+    )
+    target: str = Field("heart_disease", max_length=64, description="Column the utility (TSTR) classifier predicts.")
 
     # Field validators (not a model validator) so that a 422 names the field at fault; they run in
     # declaration order, so `method` is checked before `epochs` and `parameters` read it.

@@ -52,7 +52,8 @@ async def start_training(command: TrainCommand) -> None:
         "task_id": command.id, "dataset_file": str(dataset_file), "dataset_path": command.dataset_path,
         "model_name": command.model_name, "method": command.method, "epochs": command.epochs,
         "parameters": command.parameters, "models_dir": str(res.settings.models_dir),
-        "enable_gpu": res.settings.enable_gpu,
+        "enable_gpu": res.settings.enable_gpu, "keep_bmi_rule": command.keep_bmi_rule,
+        "holdout_fraction": command.holdout_fraction, "target": command.target,
     }
     _running[command.id] = asyncio.ensure_future(_train(job))
 

@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 
 from synthesis.conditions import sample_conditioned
+from synthesis.rules import apply_bmi_rule
 
 os.environ.setdefault("TQDM_DISABLE", "1")  # SDV's conditional sampling draws progress bars
 RECORD_NAMESPACE = uuid.UUID("6f1d3c2e-8a4b-5c6d-9e0f-a1b2c3d4e5f6")
@@ -30,33 +31,35 @@ def record_id(request_id: str, chunk_index: int, row: int) -> str:
     return str(uuid.uuid5(RECORD_NAMESPACE, f"{request_id}/{chunk_index}/{row}"))
 
 
-def _synthesizer(models_dir: str, name: str, version: int):
+def _model(models_dir: str, name: str, version: int):
+    """(synthesizer, manifest) of a version, loaded once per process (sha256 checked by the store)."""
     key = (models_dir, name, version)
     if key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key]
     from models_store import ModelStore
 
-    synthesizer = ModelStore(models_dir).load(name, version)
-    _CACHE[key] = synthesizer
+    store = ModelStore(models_dir)
+    _CACHE[key] = (store.load(name, version), store.manifest(name, version))
     if len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
-    return synthesizer
+    return _CACHE[key]
 
 
 def sample_frame(models_dir: str, name: str, version: int, num_rows: int, seed: int, conditions=None):
     """num_rows rows from a model version; the same seed (and conditions) gives the same rows."""
-    synthesizer = _synthesizer(models_dir, name, version)
+    synthesizer, manifest = _model(models_dir, name, version)
     # Transformers draw from their own generators (reverse transforms, condition encoding): reset
     # them too, so a chunk's rows depend on its seed alone, not on what this process sampled before.
     synthesizer.reset_sampling()
     synthesizer._set_random_state(seed)
     if conditions:
-        return sample_conditioned(synthesizer, num_rows, conditions)
-    sampled = synthesizer.sample(num_rows)
-    if isinstance(sampled, dict):
-        sampled = next(iter(sampled.values()))
-    return sampled
+        frame = sample_conditioned(synthesizer, num_rows, conditions)
+    else:
+        frame = synthesizer.sample(num_rows)
+        if isinstance(frame, dict):
+            frame = next(iter(frame.values()))
+    return apply_bmi_rule(frame) if manifest.get("keep_bmi_rule") else frame
 
 
 def build_records(frame, chunk: dict[str, Any]) -> list[dict[str, Any]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib
+import json
 import logging
 import time
 from datetime import datetime, timezone
@@ -13,7 +14,9 @@ from typing import Any, Callable
 
 from models_store import ModelStore
 from synthesis.datasets import read_dataset
+from synthesis.holdout import split_holdout
 from synthesis.methods import get_method
+from synthesis.quality import evaluate_fit, metrics_summary
 from synthesis.process import exit_with_parent
 
 logger = logging.getLogger(__name__)
@@ -99,6 +102,12 @@ def train_model(job: dict[str, Any]) -> dict[str, Any]:
     dataset_sha = hashlib.sha256(dataset_file.read_bytes()).hexdigest()
     _report(task_id, 3, f"detecting metadata of {len(df)} rows x {df.shape[1]} columns")
     metadata = Metadata.detect_from_dataframes({TABLE: df})
+    holdout_fraction = job.get("holdout_fraction", 0.2)
+    target = job.get("target") or "heart_disease"
+    if holdout_fraction:
+        train_df, holdout_df = split_holdout(df, fraction=holdout_fraction, seed=0, target=target)
+    else:
+        train_df, holdout_df = df, None
 
     module, cls_name = method.synthesizer.rsplit(".", 1)
     cls = getattr(importlib.import_module(module), cls_name)
@@ -115,14 +124,24 @@ def train_model(job: dict[str, Any]) -> dict[str, Any]:
 
     _report(task_id, 5, "fitting" if method.epochs is None else "preprocessing columns")
     with epoch_progress(on_epoch):
-        synthesizer.fit({TABLE: df})
-    _report(task_id, 95, "saving the model")
+        synthesizer.fit({TABLE: train_df})
+    report = None
+    if holdout_df is not None:
+        _report(task_id, 96, f"evaluating on {len(holdout_df)} held-out rows")
+        try:
+            report = evaluate_fit(synthesizer, metadata, train_df, holdout_df, target, job.get("keep_bmi_rule", True))
+        except Exception as exc:  # a model that cannot be scored is still a model: say why
+            logger.warning("evaluation of task %s failed: %s", task_id, exc)
+            report = {"error": f"{type(exc).__name__}: {exc}"}
+    _report(task_id, 98, "saving the model")
 
     store = ModelStore(job["models_dir"])
     staging = store.staging_dir()
     synthesizer.save(str(staging / "synthesizer.pkl"))
     metadata_dict = metadata.to_dict()
     metadata.save_to_json(str(staging / "metadata.json"))
+    if report is not None:
+        (staging / "report.json").write_text(json.dumps(report))
     training_seconds = time.perf_counter() - started
     manifest = {
         "method": method.name,
@@ -130,6 +149,12 @@ def train_model(job: dict[str, Any]) -> dict[str, Any]:
         "dataset_path": job["dataset_path"],
         "dataset_sha256": dataset_sha,
         "rows": int(len(df)),
+        "training_rows": int(len(train_df)),
+        "holdout_fraction": holdout_fraction,
+        "target": target,
+        "keep_bmi_rule": bool(job.get("keep_bmi_rule", True)),
+        "metrics": metrics_summary(report) if report and "error" not in report else None,
+        "evaluation_error": report.get("error") if report else None,
         "columns": describe_columns(metadata_dict, df),
         "table_name": TABLE,
         "versions": {"sdv": sdv.__version__, "ctgan": _version("ctgan"), "torch": torch.__version__},

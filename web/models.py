@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
 from aiohttp import web
 
 from models_store import ModelStoreError
 from resources import get_resources
 from web.errors import http_error, json_response
+from web.report_html import render_report
 
 INFO_FIELDS = ("name", "version", "method", "parameters", "dataset_path", "rows", "columns", "created_at",
-               "training_seconds", "versions", "device")
+               "training_seconds", "versions", "device", "metrics", "evaluation_error", "keep_bmi_rule",
+               "holdout_fraction", "target")
 
 
 def _manifest(name: str, version=None) -> dict:
@@ -22,7 +26,8 @@ def _manifest(name: str, version=None) -> dict:
 def model_info_view(manifest: dict) -> dict:
     info = {k: manifest.get(k) for k in INFO_FIELDS}
     info["model_name"] = info.pop("name")
-    info["training_rows"] = info.pop("rows")
+    info["dataset_rows"] = info.pop("rows")
+    info["training_rows"] = manifest.get("training_rows", info["dataset_rows"])
     info["training_time"] = info.pop("training_seconds")
     info["library_versions"] = info.pop("versions")
     info["column_names"] = [c["name"] for c in manifest.get("columns", [])]
@@ -60,3 +65,26 @@ async def delete_model_version(request: web.Request) -> web.Response:
     except ModelStoreError as exc:
         raise http_error(web.HTTPNotFound, str(exc)) from None
     return json_response({"deleted": {"name": name, "version": int(version)}})
+
+
+def _report(name: str, version) -> tuple[dict, dict]:
+    manifest = _manifest(name, version)
+    path = get_resources().store.version_dir(name, manifest["version"]) / "report.json"
+    try:
+        return manifest, json.loads(path.read_text())
+    except FileNotFoundError:
+        raise http_error(web.HTTPNotFound, f"model {name!r} version {manifest['version']} has no evaluation report "
+                                           "(trained with holdout_fraction 0)") from None
+
+
+async def model_report(request: web.Request) -> web.Response:
+    """The evaluation report of the latest version (or ?version=)."""
+    manifest, report = _report(request.match_info["name"], request.query.get("version"))
+    return json_response({"model_name": manifest["name"], "model_version": manifest["version"],
+                          "metrics": manifest.get("metrics"), "report": report})
+
+
+async def model_report_html(request: web.Request) -> web.Response:
+    """The evaluation report as a page a person reads."""
+    manifest, report = _report(request.match_info["name"], request.query.get("version"))
+    return web.Response(text=render_report(manifest, report), content_type="text/html")

@@ -24,6 +24,8 @@ def setup_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/model/info", models.model_info)
     router.add_get("/models", models.models)
     router.add_get("/models/{name}", models.model_detail)
+    router.add_get("/models/{name}/report", models.model_report)
+    router.add_get("/models/{name}/report.html", models.model_report_html)
     router.add_get("/models/{name}/versions/{version:\\d+}", models.model_version)
     router.add_delete("/models/{name}/versions/{version:\\d+}", models.delete_model_version)
     router.add_get("/warehouse/summary", health.warehouse_summary)
@@ -60,6 +62,13 @@ ROUTE_DOCS: dict[tuple[str, str], RouteDoc] = {
     ("GET", "/models"): RouteDoc("Every model in the registry", "models"),
     ("GET", "/models/{name}"): RouteDoc("A model and its versions", "models", (200, 404),
                                         path_params={"name": MODEL_NAME}),
+    ("GET", "/models/{name}/report"): RouteDoc(
+        "Evaluation report (fidelity, utility, privacy, rules) of the latest version or ?version=", "models",
+        (200, 404), path_params={"name": MODEL_NAME}, query={"version": {"type": "integer", "minimum": 1}}),
+    ("GET", "/models/{name}/report.html"): RouteDoc(
+        "The evaluation report as a page: scores, distribution plots, pair-trend heatmaps, privacy", "models",
+        (200, 404), path_params={"name": MODEL_NAME}, query={"version": {"type": "integer", "minimum": 1}},
+        produces=HTML),
     ("GET", "/models/{name}/versions/{version}"): RouteDoc(
         "One version of a model", "models", (200, 404), path_params={"name": MODEL_NAME, "version": VERSION}),
     ("DELETE", "/models/{name}/versions/{version}"): RouteDoc(

@@ -58,8 +58,21 @@ def test_training_reports_progress_and_result(worker, trained):
     assert trained["started_at"] and trained["completed_at"]
     info = worker.get("/model/info").json()
     assert info["model_name"] == "cvd" and info["method"] == "gaussian_copula"
-    assert info["training_rows"] == 3463
+    assert info["dataset_rows"] == 3463 and info["training_rows"] == 2770  # 20% held out to evaluate on
     assert "heart_disease" in info["column_names"]
+    metrics = info["metrics"]
+    for key in ("quality_score", "tstr_auc", "trtr_auc", "dcr_share", "identical_to_training"):
+        assert 0 <= metrics[key] <= 1, key
+    assert metrics["bmi_off_share_with_rule"] <= metrics["bmi_off_share_without_rule"]
+
+
+def test_the_evaluation_report_as_json_and_as_a_page(worker, trained):
+    report = worker.get("/models/cvd/report").json()
+    assert report["model_version"] == 1
+    assert set(report["report"]) >= {"fidelity", "utility", "privacy", "plots"}
+    page = worker.get("/models/cvd/report.html")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert page.text.count("<svg") >= 19  # a distribution plot per column, and the heatmaps
 
 
 def test_second_training_without_overwrite_is_409(worker, trained):

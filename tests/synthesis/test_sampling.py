@@ -153,3 +153,25 @@ def test_conditions_are_checked_against_the_model(models_dir):
         validate_conditions(columns, {"sex": "Other"})
     with pytest.raises(ConditionError, match="'bmi' is not categorical"):
         validate_conditions(columns, {"bmi": 30})
+
+
+def test_the_bmi_rule_holds_in_sampled_rows(models_dir):
+    for r in sample_chunk(chunk(0, rows=200), models_dir):
+        assert abs(r["bmi"] - r["weight_kg"] / (r["height_cm"] / 100) ** 2) < 0.01
+
+
+def test_training_stores_an_evaluation_with_the_version(models_dir):
+    import json
+    from pathlib import Path
+
+    from models_store import ModelStore
+
+    store = ModelStore(models_dir)
+    manifest = store.manifest("cvd", 1)
+    assert manifest["training_rows"] == 2770 and manifest["rows"] == 3463
+    metrics = manifest["metrics"]
+    assert 0.8 <= metrics["quality_score"] <= 1
+    assert 0 <= metrics["dcr_share"] <= 1 and metrics["tstr_auc"] is not None
+    assert metrics["bmi_off_share_with_rule"] == 0
+    report = json.loads((Path(models_dir) / "cvd" / "1" / "report.json").read_text())
+    assert report["utility"]["target"] == "heart_disease"
