@@ -111,7 +111,7 @@ def train_model(job: dict[str, Any]) -> dict[str, Any]:
 
     module, cls_name = method.synthesizer.rsplit(".", 1)
     cls = getattr(importlib.import_module(module), cls_name)
-    kwargs = dict(job.get("parameters") or {})
+    kwargs = {**method.defaults, **(job.get("parameters") or {})}
     epochs = job.get("epochs") or method.epochs
     if method.epochs is not None:
         kwargs["epochs"] = epochs
