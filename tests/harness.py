@@ -65,6 +65,17 @@ class Worker:
         }
         self.process: subprocess.Popen | None = None
 
+    def twin(self, log_name: str, **env: str) -> "Worker":
+        """Another worker process of the same app (same group, topics, model store); `env` overrides."""
+        other = Worker.__new__(Worker)
+        other.__dict__.update(self.__dict__)
+        other.process = None
+        other.log_path = self.tmp / log_name
+        other.env = {**self.env, **env}
+        if "WEB_PORT" in env:
+            other.port = int(env["WEB_PORT"])
+        return other
+
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
@@ -124,3 +135,26 @@ class Worker:
             return body if body.get("state") in ("completed", "failed", "cancelled") else None
 
         return wait_for(done, timeout, f"stream {stream_id}", interval=0.3)
+
+
+async def redeliver(bootstrap: str, topic: str, max_records: int) -> int:
+    """Produce the first messages of a topic again (a replay after a crash); returns how many."""
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                enable_auto_commit=False, group_id=None)
+    await consumer.start()
+    try:
+        batch = await consumer.getmany(timeout_ms=5000, max_records=max_records)
+    finally:
+        await consumer.stop()
+    messages = [m for msgs in batch.values() for m in msgs]
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    await producer.start()
+    try:
+        for m in messages:
+            await producer.send(topic, m.value, key=m.key)
+        await producer.flush()
+    finally:
+        await producer.stop()
+    return len(messages)

@@ -24,10 +24,7 @@ def test_killed_worker_stream_resumes_and_lands_each_record_once(kafka_broker, t
     finally:
         first.stop(signal.SIGKILL)
     # the broker (its own process) keeps the topics; a new worker with the same identity takes over
-    second = Worker.__new__(Worker)
-    second.__dict__.update(first.__dict__)
-    second.log_path = tmp_path / "worker-restarted.log"
-    second.start()
+    second = first.twin("worker-restarted.log").start()
     try:
         final = second.wait_stream(stream_id, timeout=300)
         assert final["state"] == "completed", final
@@ -57,10 +54,7 @@ def test_training_of_a_dead_worker_ends_failed(kafka_broker, tmp_path):
         wait_for(lambda: first.get(f"/train/status/{task['task_id']}").json()["status"] == "running", 60, "running")
     finally:
         first.stop(signal.SIGKILL)
-    second = Worker.__new__(Worker)
-    second.__dict__.update(first.__dict__)
-    second.log_path = tmp_path / "worker-restarted.log"
-    second.start()
+    second = first.twin("worker-restarted.log").start()
     try:
         final = second.wait_training(task["task_id"], timeout=120)
         assert final["status"] == "failed"

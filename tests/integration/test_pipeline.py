@@ -10,7 +10,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from synthesis.datasets import snake_case_columns
-from tests.harness import ROOT, Worker, wait_for
+from tests.harness import ROOT, Worker, redeliver, wait_for
 
 pytestmark = pytest.mark.integration
 CATEGORICAL = ["general_health", "checkup", "exercise", "heart_disease", "skin_cancer", "other_cancer",
@@ -97,27 +97,8 @@ def test_stream_lands_5000_distinct_records_in_training_categories(worker, strea
 def test_redelivered_batch_is_stored_once(worker, streamed):
     topic = worker.topic("RECORDS_TOPIC")
 
-    async def redeliver() -> int:
-        consumer = AIOKafkaConsumer(topic, bootstrap_servers=worker.env["KAFKA_BOOTSTRAP_SERVERS"],
-                                    auto_offset_reset="earliest", enable_auto_commit=False, group_id=None)
-        await consumer.start()
-        try:
-            batch = await consumer.getmany(timeout_ms=5000, max_records=1000)
-            messages = [m for msgs in batch.values() for m in msgs]
-        finally:
-            await consumer.stop()
-        producer = AIOKafkaProducer(bootstrap_servers=worker.env["KAFKA_BOOTSTRAP_SERVERS"])
-        await producer.start()
-        try:
-            for m in messages:
-                await producer.send(topic, m.value, key=m.key)
-            await producer.flush()
-        finally:
-            await producer.stop()
-        return len(messages)
-
     before = worker.get("/health").json()["sink"]["duplicates"]
-    sent = asyncio.run(redeliver())
+    sent = asyncio.run(redeliver(worker.env["KAFKA_BOOTSTRAP_SERVERS"], topic, 1000))
     assert sent > 0
     wait_for(lambda: worker.get("/health").json()["sink"]["duplicates"] >= before + sent, 60,
              "the sink to see the redelivered batch")

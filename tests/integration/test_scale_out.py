@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from tests.harness import Worker, free_port, wait_for
+from tests.harness import Worker, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -18,11 +18,7 @@ def workers(kafka_broker, fakesnow_server, tmp_path_factory):
               "SNOWFLAKE_DATABASE": f"SCALE_{uuid.uuid4().hex[:8].upper()}", "SNOWFLAKE_HOST": "localhost",
               "SNOWFLAKE_PORT": str(fakesnow_server.port), "SNOWFLAKE_PROTOCOL": "http", "CHUNK_SIZE": "1000"}
     first = Worker(kafka_broker, tmp, **shared)
-    second = Worker.__new__(Worker)
-    second.__dict__.update(first.__dict__)
-    second.port = free_port()
-    second.log_path = tmp / "worker-second.log"
-    second.env = {**first.env, "WEB_PORT": str(second.port), "STATE_DIR": str(tmp / "state-second")}
+    second = first.twin("worker-second.log", WEB_PORT=str(free_port()), STATE_DIR=str(tmp / "state-second"))
     first.start()
     second.start()
     yield first, second

@@ -10,7 +10,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from analysis import QUERIES
-from tests.harness import Worker, wait_for
+from tests.harness import Worker, redeliver, wait_for
 from warehouse.duckdb import DuckDBWriter
 from warehouse.snowflake import SnowflakeWriter
 
@@ -62,26 +62,8 @@ def test_20000_records_land_once_with_their_kafka_offsets(streamed, snowflake):
 def test_a_redelivered_batch_is_stored_once(worker, streamed, snowflake):
     topic, bootstrap = worker.topic("RECORDS_TOPIC"), worker.env["KAFKA_BOOTSTRAP_SERVERS"]
 
-    async def redeliver() -> int:
-        consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None)
-        await consumer.start()
-        try:
-            batch = await consumer.getmany(timeout_ms=5000, max_records=2000)
-        finally:
-            await consumer.stop()
-        producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
-        await producer.start()
-        messages = [m for ms in batch.values() for m in ms]
-        try:
-            for m in messages:
-                await producer.send(topic, m.value, key=m.key)
-            await producer.flush()
-        finally:
-            await producer.stop()
-        return len(messages)
-
     before = worker.get("/health").json()["sink"]["duplicates"]
-    sent = asyncio.run(redeliver())
+    sent = asyncio.run(redeliver(bootstrap, topic, 2000))
     wait_for(lambda: worker.get("/health").json()["sink"]["duplicates"] >= before + sent, 60, "the redelivery")
     row = snowflake.query("SELECT count(*) AS n, count(DISTINCT record_id) AS ids FROM PATIENT_DATA")[0]
     assert row == {"n": 20000, "ids": 20000}
