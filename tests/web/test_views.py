@@ -505,7 +505,7 @@ async def test_methods_lists_the_four_with_parameters(client):
     methods = {m["name"]: m for m in body["methods"]}
     assert set(methods) == {"gaussian_copula", "ctgan", "tvae", "copulagan"}
     assert body["default_method"] == "gaussian_copula"
-    assert methods["ctgan"]["trains_in_epochs"] is True and methods["ctgan"]["default_epochs"] == 300
+    assert methods["ctgan"]["trains_in_epochs"] is True and methods["ctgan"]["default_epochs"] == 600
     assert methods["gaussian_copula"]["trains_in_epochs"] is False
     assert methods["ctgan"]["parameters"]["batch_size"]["default"] == 500
     assert methods["ctgan"]["parameters"]["pac"]["type"] == "int"
