@@ -34,7 +34,9 @@ test-integration: install
 	$(PY) -m pytest -q -p no:cacheprovider -m integration
 
 bench: install
-	$(PY) benchmarks/run.py
+	$(PY) benchmarks/stream_bench.py
+	$(PY) benchmarks/warehouse_bench.py
+	$(PY) benchmarks/quality_bench.py
 
 clean:
 	rm -rf var models .pytest_cache

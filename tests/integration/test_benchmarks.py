@@ -17,6 +17,7 @@ pytestmark = pytest.mark.integration
     [
         ("benchmarks/stream_bench.py", "pipeline: POST /stream -> rows in DuckDB"),
         ("benchmarks/warehouse_bench.py", "snowflake (fakesnow)"),
+        ("benchmarks/quality_bench.py", "best per method"),
     ],
 )
 def test_benchmark_smoke_mode_prints_its_table(script, expect):
