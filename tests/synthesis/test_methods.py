@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 import synthesis.training
@@ -97,12 +99,17 @@ def test_each_method_trains_and_publishes_a_manifest(method, tmp_path, progress)
 
     # the evaluation stored with the version: every score in range
     metrics = manifest["metrics"]
-    for key in ("quality_score", "column_shapes", "diagnostic_score", "tstr_auc", "trtr_auc", "dcr_share",
+    for key in ("quality_score", "column_shapes", "diagnostic_score", "trtr_auc", "dcr_share",
                 "identical_to_training", "identical_to_holdout", "bmi_off_share_with_rule",
                 "bmi_off_share_without_rule"):
         assert metrics[key] is not None and 0 <= metrics[key] <= 1, (method, key, metrics[key])
     assert isinstance(metrics["privacy_flagged"], bool)
-    assert (store.version_dir(name, 1) / "report.json").is_file()
+    report = json.loads((store.version_dir(name, 1) / "report.json").read_text())
+    if metrics["tstr_auc"] is None:
+        # after 2 epochs a model may sample one class of heart_disease only: then TSTR says why
+        assert report["utility"]["reason"], report["utility"]
+    else:
+        assert 0 <= metrics["tstr_auc"] <= 1
 
     sampled = store.load(name).sample(5)
     sampled = next(iter(sampled.values())) if isinstance(sampled, dict) else sampled
