@@ -36,6 +36,7 @@ test-integration: install
 bench: install
 	$(PY) benchmarks/stream_bench.py
 	$(PY) benchmarks/warehouse_bench.py
+	$(PY) benchmarks/latency_bench.py
 	$(PY) benchmarks/quality_bench.py
 
 clean:

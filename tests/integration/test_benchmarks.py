@@ -18,6 +18,7 @@ pytestmark = pytest.mark.integration
         ("benchmarks/stream_bench.py", "pipeline: POST /stream -> rows in DuckDB"),
         ("benchmarks/warehouse_bench.py", "snowflake (fakesnow)"),
         ("benchmarks/quality_bench.py", "best per method"),
+        ("benchmarks/latency_bench.py", "GET /health"),
     ],
 )
 def test_benchmark_smoke_mode_prints_its_table(script, expect):
