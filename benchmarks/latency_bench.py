@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.harness import Worker, free_port  # noqa: E402
+from tests.harness import Worker, trained_pipeline  # noqa: E402
 
 
 def measure(worker: Worker, seconds: float) -> dict[str, list[float]]:
@@ -53,24 +52,13 @@ def main() -> None:
     args = parser.parse_args()
     if args.smoke:
         args.seconds, args.rows = 3, 5_000
-    from broker.embedded import EmbeddedBroker
-
-    tmp = Path(tempfile.mkdtemp(prefix="latency-bench-"))
-    broker = EmbeddedBroker(free_port(), tmp / "broker")
-    broker.ensure()
-    worker = Worker(broker.bootstrap, tmp, TRAINING_PROCESSES="1").start()
-    try:
-        task = worker.post("/train", json={"method": "gaussian_copula"}).json()
-        assert worker.wait_training(task["task_id"])["status"] == "completed"
+    with trained_pipeline("latency-bench-", TRAINING_PROCESSES="1") as (_, worker):
         worker.post("/generate", json={"num_samples": 10})  # warm the sampling process
         idle = measure(worker, args.seconds)
         worker.post("/train", json={"model_name": "busy", "method": "ctgan", "epochs": 2 if args.smoke else 100})
         stream = worker.post("/stream", json={"num_samples": args.rows, "batch_size": 5000}).json()["stream_id"]
         busy = measure(worker, args.seconds)
         landed = worker.get(f"/stream/{stream}").json()["rows_landed"]
-    finally:
-        worker.stop()
-        broker.stop()
     print(f"\nAPI latency, ms ({'smoke' if args.smoke else 'full'} run, {args.seconds:.0f} s per phase)")
     print(f"{'request':28s} {'phase':42s} {'n':>5s} {'p50':>8s} {'p99':>8s}")
     for phase, found in (("idle", idle), ("busy: CTGAN training + stream running", busy)):

@@ -17,14 +17,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.harness import Worker, free_port  # noqa: E402
+from tests.harness import Worker, trained_pipeline  # noqa: E402
 
 
 def sample_rows_per_second(models_dir: str, rows: int, chunk: int) -> tuple[float, list]:
@@ -115,15 +114,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.smoke:
         args.rows, args.naive_rows = 5_000, 500
-    from broker.embedded import EmbeddedBroker
-
-    tmp = Path(tempfile.mkdtemp(prefix="stream-bench-"))
-    broker = EmbeddedBroker(free_port(), tmp / "broker")
-    broker.ensure()
-    worker = Worker(broker.bootstrap, tmp).start()
-    try:
-        task = worker.post("/train", json={"method": "gaussian_copula"}).json()
-        assert worker.wait_training(task["task_id"])["status"] == "completed"
+    with trained_pipeline("stream-bench-") as (broker, worker):
         models_dir = worker.env["MODELS_DIR"]
         raw_rows = min(args.rows, 200_000)
         sample_rate, messages = sample_rows_per_second(models_dir, raw_rows, 5000)
@@ -131,11 +122,8 @@ def main() -> None:
         naive_send = asyncio.run(produce_naive(broker.bootstrap, f"bench-naive-{worker.uid}",
                                                messages[: args.naive_rows]))
         naive_rate = asyncio.run(naive_pipeline(broker.bootstrap, f"bench-naive2-{worker.uid}",
-                                                messages[: args.naive_rows], tmp / "naive.duckdb"))
+                                                messages[: args.naive_rows], worker.tmp / "naive.duckdb"))
         pipe_rate, first_rows = pipeline_rows_per_second(worker, args.rows)
-    finally:
-        worker.stop()
-        broker.stop()
     rows = [
         ("sample() (raw SDV, 1 process)", raw_rows, sample_rate),
         ("aiokafka batch produce", raw_rows, batch_rate),

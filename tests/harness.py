@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -135,6 +136,27 @@ class Worker:
             return body if body.get("state") in ("completed", "failed", "cancelled") else None
 
         return wait_for(done, timeout, f"stream {stream_id}", interval=0.3)
+
+
+@contextlib.contextmanager
+def trained_pipeline(prefix: str, **env: str):
+    """An embedded broker and a worker with the default model trained (for benchmarks); stopped after."""
+    import tempfile
+
+    from broker.embedded import EmbeddedBroker
+
+    tmp = Path(tempfile.mkdtemp(prefix=prefix))
+    broker = EmbeddedBroker(free_port(), tmp / "broker")
+    broker.ensure()
+    worker = Worker(broker.bootstrap, tmp, **env)
+    try:
+        worker.start()
+        task = worker.post("/train", json={"method": "gaussian_copula"}).json()
+        assert worker.wait_training(task["task_id"])["status"] == "completed"
+        yield broker, worker
+    finally:
+        worker.stop()
+        broker.stop()
 
 
 async def redeliver(bootstrap: str, topic: str, max_records: int) -> int:
