@@ -21,6 +21,12 @@ settings = get_settings()
 
 
 class CardiosynthApp(faust.App):
+    def _new_web(self):
+        # Faust's own index view ({"status": "OK"}) would take `/` first: there the worker serves the dashboard.
+        from web.dashboard import WorkerWeb
+
+        return WorkerWeb(self)
+
     def on_webserver_init(self, web) -> None:
         from web.routes import install
 

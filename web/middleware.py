@@ -7,6 +7,7 @@ import logging
 
 from aiohttp import web
 
+from web.dashboard import is_public
 from web.errors import http_error, json_response
 
 logger = logging.getLogger(__name__)
@@ -29,12 +30,14 @@ async def json_errors(request: web.Request, handler):
 
 @web.middleware
 async def require_token(request: web.Request, handler):
-    """With API_TOKEN set, changing requests need `Authorization: Bearer <token>`."""
+    """With API_TOKEN set, changing requests need `Authorization: Bearer <token>` (reads too, if so set,
+    but the dashboard's page and assets: they hold no data, and the page asks for the token)."""
     from settings import get_settings
 
     settings = get_settings()
     token = settings.api_token
-    if token is None or (request.method in SAFE_METHODS and not settings.api_token_for_reads):
+    if token is None or (request.method in SAFE_METHODS and (not settings.api_token_for_reads
+                                                             or is_public(request.path))):
         return await handler(request)
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):

@@ -5,11 +5,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from agents.commands import GenerateRequest, StreamRequest, TrainRequest
-from web import docs, generation, health, metrics, models, openapi, training
+from web import dashboard, docs, generation, health, metrics, models, openapi, training
 from web.openapi import RouteDoc
 
 
 def setup_routes(router: web.UrlDispatcher) -> None:
+    router.add_get("/", dashboard.dashboard_page)
+    router.add_get("/dashboard/assets/{name}", dashboard.dashboard_asset)
     router.add_get("/health", health.health)
     router.add_get("/train/methods", training.list_methods)
     router.add_get("/datasets", training.datasets)
@@ -42,6 +44,10 @@ VERSION = {"type": "integer", "minimum": 0}
 HTML = ("text/html",)
 # Keyed by (method, path as the router spells it, without regular expressions).
 ROUTE_DOCS: dict[tuple[str, str], RouteDoc] = {
+    ("GET", "/"): RouteDoc("The dashboard: models, trainings, streams, latest rows; train and stream from it",
+                           "dashboard", produces=HTML),
+    ("GET", "/dashboard/assets/{name}"): RouteDoc("The dashboard's script or style sheet", "dashboard", (200, 404),
+                                                  produces=("text/javascript", "text/css")),
     ("GET", "/health"): RouteDoc("Health of the service and its parts, and sink counters", "service", (200, 503)),
     ("GET", "/train/methods"): RouteDoc("The training methods and their parameters", "training"),
     ("GET", "/datasets"): RouteDoc("CSV files in the data directory", "training"),
