@@ -10,9 +10,9 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from functools import partial
 from typing import Any, Callable
 
-from models_store import ModelStore
+from models_store import store_from_settings
 from settings import Settings, get_settings
-from synthesis.process import exit_with_parent
+from synthesis.process import init_sampling, init_training
 from warehouse import WarehouseWriter, create_writer
 
 logger = logging.getLogger(__name__)
@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 class Resources:
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.store = ModelStore(settings.models_dir)
+        self.store = store_from_settings(settings)
         self._writer: WarehouseWriter | None = None
         # One thread for every warehouse call: writes stay ordered and off the event loop.
         self._warehouse_thread = ThreadPoolExecutor(1, thread_name_prefix="warehouse")
@@ -61,7 +61,7 @@ class Resources:
         if self._sampling_pool is None:
             ctx = multiprocessing.get_context("spawn")
             self._sampling_pool = ProcessPoolExecutor(
-                self.settings.sampling_processes, mp_context=ctx, initializer=exit_with_parent
+                self.settings.sampling_processes, mp_context=ctx, initializer=init_sampling, initargs=(self.store,)
             )
         return self._sampling_pool
 
@@ -72,13 +72,11 @@ class Resources:
     def training_pool(self, on_progress: Callable[[dict[str, Any]], None]) -> ProcessPoolExecutor:
         """The training pool; on_progress is called on the event loop for each progress event."""
         if self._training_pool is None:
-            from synthesis.training import init_process
-
             ctx = multiprocessing.get_context("spawn")
             self._progress_queue = ctx.Queue()
             self._training_pool = ProcessPoolExecutor(
-                self.settings.training_processes, mp_context=ctx, initializer=init_process,
-                initargs=(self._progress_queue,),
+                self.settings.training_processes, mp_context=ctx, initializer=init_training,
+                initargs=(self._progress_queue, self.store),
             )
             loop = asyncio.get_running_loop()
             threading.Thread(

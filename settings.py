@@ -53,7 +53,20 @@ class Settings(BaseSettings):
     session_timeout: float = Field(10.0, description="Seconds before a silent worker is dropped from the group.")
 
     # --- models ------------------------------------------------------------------------------
-    models_dir: Path = Field(ROOT / "models", description="Model store: models/<name>/<version>/.")
+    models_dir: Path | str = Field(
+        ROOT / "models", description="Model store: a local folder, or an fsspec URL such as s3://bucket/models."
+    )
+    models_s3_endpoint_url: str | None = Field(
+        None, description="S3-compatible endpoint, e.g. http://minio:9000 (MinIO, moto); unset for AWS S3."
+    )
+    models_s3_region: str | None = Field(None, description="Region of the models bucket; unset: the AWS SDK's default.")
+    models_s3_access_key_id: str | None = Field(
+        None, description="S3 access key id; unset: the AWS SDK's chain (env, profile, instance role)."
+    )
+    models_s3_secret_access_key: SecretStr | None = Field(None, description="S3 secret access key.")
+    models_cache_dir: Path | None = Field(
+        None, description="Local copies of synthesizers loaded from a URL store; default <state_dir>/model-cache."
+    )
     default_model: str = Field("cvd", description="Model used when a request names none.")
     default_method: str = Field("gaussian_copula", description="Method used when /train names none.")
     default_dataset: str = Field("cvd_sample_3463.csv", description="Dataset used when /train names none.")
@@ -106,6 +119,20 @@ class Settings(BaseSettings):
         # `SNOWFLAKE_PORT=` in a .env file means "not set", not "" (an invalid port) or Path("") (the cwd).
         return None if value == "" else value
 
+    @field_validator("models_dir", mode="before")
+    @classmethod
+    def _local_path_or_url(cls, value):
+        # a URL stays a string: Path("s3://bucket/models") would fold the "//" into one slash
+        return value if isinstance(value, str) and "://" in value else Path(value)
+
+    @field_validator(
+        "models_s3_endpoint_url", "models_s3_region", "models_s3_access_key_id", "models_s3_secret_access_key",
+        "models_cache_dir", mode="before",
+    )
+    @classmethod
+    def _empty_model_store_option_is_unset(cls, value):
+        return None if value == "" else value
+
     # --- limits ------------------------------------------------------------------------------
     max_body_bytes: int = Field(1_048_576, description="Largest request body the API accepts.")
     api_token: SecretStr | None = Field(None, description="When set, changing endpoints need 'Bearer <token>'.")
@@ -138,6 +165,10 @@ class Settings(BaseSettings):
     @property
     def duckdb_file(self) -> Path:
         return self.duckdb_path or self.state_dir / "warehouse.duckdb"
+
+    @property
+    def models_cache_path(self) -> Path:
+        return self.models_cache_dir or self.state_dir / "model-cache"
 
 
 @lru_cache

@@ -1,38 +1,21 @@
-"""The model store: a directory per model and version, each written atomically."""
+"""The local model store: a directory per model and version, each written atomically by a rename."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import re
 import shutil
 import uuid
 from pathlib import Path
 from typing import Any
 
+from models_store.base import (
+    LAST_VERSION_FILE, LATEST_FILE, MANIFEST_FILE, MODEL_NAME, REPORT_FILE, SYNTHESIZER_FILE, BaseModelStore,
+    check_sha256, sha256_file, validate_model_name,
+)
 from models_store.errors import ModelIntegrityError, ModelNotFound, ModelStoreError
 
-MODEL_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-SYNTHESIZER_FILE = "synthesizer.pkl"
-METADATA_FILE = "metadata.json"
-MANIFEST_FILE = "manifest.json"
-LATEST_FILE = "LATEST"
-LAST_VERSION_FILE = "LAST_VERSION"  # highest number ever given, so a deleted version's number is never reused
-
-
-def validate_model_name(name: str) -> str:
-    if not isinstance(name, str) or not MODEL_NAME.fullmatch(name):
-        raise ModelStoreError(f"invalid model name {name!r}: use 1-64 of A-Z a-z 0-9 _ -")
-    return name
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+__all__ = ["ModelStore", "LATEST_FILE", "MANIFEST_FILE", "SYNTHESIZER_FILE", "sha256_file", "validate_model_name"]
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -41,11 +24,12 @@ def _write_atomic(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-class ModelStore:
+class ModelStore(BaseModelStore):
     """models/<name>/<version>/{synthesizer.pkl, metadata.json, manifest.json} and a LATEST pointer."""
 
     def __init__(self, root: Path | str):
         self.root = Path(root)
+        self.location = str(self.root)
 
     # --- paths -----------------------------------------------------------------------------
     def _model_dir(self, name: str) -> Path:
@@ -59,6 +43,15 @@ class ModelStore:
         path = self.root / ".staging" / uuid.uuid4().hex
         path.mkdir(parents=True)
         return path
+
+    def check(self) -> None:
+        """Raise ModelStoreError unless the store can be written (for /health)."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ModelStoreError(f"cannot create the model store: {exc.strerror}") from None
+        if not os.access(self.root, os.W_OK):
+            raise ModelStoreError("the model store is not writable")
 
     # --- reading ---------------------------------------------------------------------------
     def names(self) -> list[str]:
@@ -76,41 +69,22 @@ class ModelStore:
             int(p.name) for p in model_dir.iterdir() if p.name.isdigit() and (p / MANIFEST_FILE).is_file()
         )
 
-    def exists(self, name: str) -> bool:
-        return bool(self.versions(name))
-
-    def latest(self, name: str) -> int:
-        """The version the LATEST pointer names (the newest version if the pointer is missing)."""
-        versions = self.versions(name)
-        if not versions:
-            raise ModelNotFound(f"model {name!r} not found")
+    def _read_latest(self, name: str) -> str | None:
         try:
-            pointed = int((self._model_dir(name) / LATEST_FILE).read_text().strip())
-        except (FileNotFoundError, ValueError):
-            return versions[-1]
-        return pointed if pointed in versions else versions[-1]
+            return (self._model_dir(name) / LATEST_FILE).read_text()
+        except FileNotFoundError:
+            return None
 
-    def resolve(self, name: str, version: int | str | None = None) -> int:
-        if version is None or version == "latest":
-            return self.latest(name)
-        try:
-            version = int(version)
-        except (TypeError, ValueError):
-            raise ModelNotFound(f"model {name!r} has no version {version!r}") from None
-        if version not in self.versions(name):
-            raise ModelNotFound(f"model {name!r} has no version {version}")
-        return version
-
-    def manifest(self, name: str, version: int | str | None = None) -> dict[str, Any]:
-        version = self.resolve(name, version)
+    def _read_manifest(self, name: str, version: int) -> dict[str, Any]:
         return json.loads((self.version_dir(name, version) / MANIFEST_FILE).read_text())
 
-    def list(self) -> list[dict[str, Any]]:
-        """Every model with its versions and latest version."""
-        out = []
-        for name in self.names():
-            out.append({"name": name, "latest_version": self.latest(name), "versions": self.versions(name)})
-        return out
+    def report(self, name: str, version: int | str | None = None) -> dict[str, Any]:
+        """The evaluation report of a version; ModelNotFound when it was trained without one."""
+        version = self.resolve(name, version)
+        try:
+            return json.loads((self.version_dir(name, version) / REPORT_FILE).read_text())
+        except FileNotFoundError:
+            raise ModelNotFound(f"model {name!r} version {version} has no evaluation report") from None
 
     def synthesizer_path(self, name: str, version: int | str | None = None) -> Path:
         """Path of a synthesizer file whose sha256 matches its manifest; raises otherwise."""
@@ -119,20 +93,8 @@ class ModelStore:
         path = self.version_dir(name, version) / SYNTHESIZER_FILE
         if not path.is_file():
             raise ModelIntegrityError(f"model {name!r} version {version}: synthesizer file is missing")
-        actual = sha256_file(path)
-        if actual != manifest.get("synthesizer_sha256"):
-            raise ModelIntegrityError(
-                f"model {name!r} version {version}: synthesizer file sha256 {actual[:12]}… does not match "
-                "the manifest; refusing to load a file this store did not write"
-            )
+        check_sha256(path, manifest, name, version)
         return path
-
-    def load(self, name: str, version: int | str | None = None):
-        """Unpickle a synthesizer after checking its sha256 (imports SDV: call in a worker process)."""
-        path = self.synthesizer_path(name, version)
-        from sdv.utils import load_synthesizer
-
-        return load_synthesizer(str(path))
 
     # --- writing ---------------------------------------------------------------------------
     def publish(self, name: str, staging: Path, manifest: dict[str, Any], make_latest: bool = True) -> int:

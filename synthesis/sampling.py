@@ -37,9 +37,9 @@ def _model(models_dir: str, name: str, version: int):
     if key in _CACHE:
         _CACHE.move_to_end(key)
         return _CACHE[key]
-    from models_store import ModelStore
+    from models_store import open_store
 
-    store = ModelStore(models_dir)
+    store = open_store(models_dir)
     _CACHE[key] = (store.load(name, version), store.manifest(name, version))
     if len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from models_store import ModelStore
+from models_store import open_store
 from synthesis.datasets import read_dataset
 from synthesis.holdout import split_holdout
 from synthesis.methods import get_method
@@ -135,7 +135,7 @@ def train_model(job: dict[str, Any]) -> dict[str, Any]:
             report = {"error": f"{type(exc).__name__}: {exc}"}
     _report(task_id, 98, "saving the model")
 
-    store = ModelStore(job["models_dir"])
+    store = open_store(job["models_dir"])  # the worker's store (local folder or URL), see synthesis.process
     staging = store.staging_dir()
     synthesizer.save(str(staging / "synthesizer.pkl"))
     metadata_dict = metadata.to_dict()
