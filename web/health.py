@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import os
 
 from aiohttp import web
 
 from broker.embedded import port_open
+from models_store import ModelStoreError
 from resources import get_resources
 from warehouse import WarehouseError
 from web.errors import http_error, json_response
@@ -40,23 +40,21 @@ async def _warehouse() -> dict:
 
 def _model_store() -> dict:
     res = get_resources()
-    root = res.settings.models_dir
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        return {"status": "down", "error": f"cannot create the model store: {exc.strerror}"}
-    if not os.access(root, os.W_OK):
-        return {"status": "down", "error": "the model store is not writable"}
     default = res.settings.default_model
-    return {"status": "ok", "models": len(res.store.names()), "default_model": default,
-            "default_model_trained": res.store.exists(default)}
+    try:
+        res.store.check()
+        models, trained = len(res.store.names()), res.store.exists(default)
+    except (ModelStoreError, OSError) as exc:
+        return {"status": "down", "error": str(exc)}
+    return {"status": "ok", "models": models, "default_model": default, "default_model_trained": trained}
 
 
 async def health(request: web.Request) -> web.Response:
     from agents.sink import writer
 
-    broker, warehouse = await asyncio.gather(_broker(), _warehouse())
-    parts = {"broker": broker, "warehouse": warehouse, "model_store": _model_store()}
+    # the model store may be a bucket: its listing runs off the event loop like the other probes
+    broker, warehouse, model_store = await asyncio.gather(_broker(), _warehouse(), asyncio.to_thread(_model_store))
+    parts = {"broker": broker, "warehouse": warehouse, "model_store": model_store}
     down = [name for name, part in parts.items() if part["status"] == "down"]
     degraded = [name for name, part in parts.items() if part["status"] == "degraded"]
     status = "down" if down else "degraded" if degraded else "ok"

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 from aiohttp import web
 
-from models_store import ModelStoreError
+from models_store import ModelNotFound, ModelStoreError
 from resources import get_resources
 from web.errors import http_error, json_response
 from web.report_html import render_report
@@ -69,10 +67,9 @@ async def delete_model_version(request: web.Request) -> web.Response:
 
 def _report(name: str, version) -> tuple[dict, dict]:
     manifest = _manifest(name, version)
-    path = get_resources().store.version_dir(name, manifest["version"]) / "report.json"
     try:
-        return manifest, json.loads(path.read_text())
-    except FileNotFoundError:
+        return manifest, get_resources().store.report(name, manifest["version"])
+    except ModelNotFound:
         raise http_error(web.HTTPNotFound, f"model {name!r} version {manifest['version']} has no evaluation report "
                                            "(trained with holdout_fraction 0)") from None
 
