@@ -7,9 +7,10 @@
   const POLL_MS = 1000;
   const ROW_LIMIT = 8;
   const TERMINAL = new Set(["completed", "failed", "cancelled"]);
-  // Columns of the latest rows, in this order when the table has them.
-  const ROW_COLUMNS = ["ingested_at", "model_name", "model_version", "sex", "age_category", "general_health",
-    "heart_disease", "bmi", "smoking_history", "exercise", "record_id"];
+  // Columns of the latest rows, shown when the table has them: [column, heading, class].
+  const ROW_COLUMNS = [["ingested_at", "landed", ""], ["model_name", "model", ""], ["sex", "sex", ""],
+    ["age_category", "age", ""], ["general_health", "general health", ""], ["heart_disease", "heart disease", ""],
+    ["bmi", "BMI", "num"], ["smoking_history", "smoker", ""], ["record_id", "record", "mono"]];
 
   const $ = (id) => document.getElementById(id);
   const state = {
@@ -181,6 +182,7 @@
       setText($("token-note"), value ? "Token saved in this browser." : "Token forgotten.");
       $("token-note").className = "ok";
       refreshTokenButton();
+      if (value) $("token-panel").hidden = true;
       refresh();
     });
     $("token-forget").addEventListener("click", () => {
@@ -252,8 +254,8 @@
       const info = detail.info || {};
       const metrics = info.metrics || {};
       const name = row.cells[0];
-      name.replaceChildren(el("strong", {text: model.name}),
-        model.name === listing.default_model ? el("span", {class: "tag", text: "default"}) : null);
+      name.replaceChildren(el("strong", {text: model.name}));
+      if (model.name === listing.default_model) name.append(el("span", {class: "tag", text: "default"}));
       setText(row.cells[1], `v${model.latest_version}`);
       row.cells[1].title = `versions: ${(model.versions || []).join(", ")}`;
       setText(row.cells[2], info.method || "");
@@ -360,26 +362,31 @@
 
   // ---------------------------------------------------------------- latest rows
 
+  function rowValue(record, column) {
+    const value = record[column];
+    if (value === null || value === undefined) return "–";
+    if (column === "ingested_at") return fmtTime(value);
+    if (column === "model_name") return record.model_version ? `${value} v${record.model_version}` : value;
+    if (column === "record_id") return String(value).slice(0, 8);
+    if (typeof value === "number" && !Number.isInteger(value)) return value.toFixed(1);
+    return value;
+  }
+
   function renderRows(records) {
     const table = $("rows-table");
-    const present = records.length ? ROW_COLUMNS.filter((c) => c in records[0]) : [];
+    const present = records.length ? ROW_COLUMNS.filter(([column]) => column in records[0]) : [];
     const head = table.tHead.rows[0];
-    if (present.length && head.dataset.columns !== present.join()) {
-      head.dataset.columns = present.join();
-      head.replaceChildren(...present.map((c) => el("th", {text: c.replaceAll("_", " ")})));
+    const signature = present.map(([column]) => column).join();
+    if (present.length && head.dataset.columns !== signature) {
+      head.dataset.columns = signature;
+      head.replaceChildren(...present.map(([, heading, cls]) => el("th", {text: heading, class: cls || null})));
       table.tBodies[0].replaceChildren();
     }
-    syncRows(table, records, (r) => String(r.record_id), () => el("tr", {},
-      ...present.map((c) => el("td", {class: c === "record_id" ? "mono" : typeof records[0][c] === "number" ? "num" : ""}))),
-    (row, record) => {
-      present.forEach((column, i) => {
-        let value = record[column];
-        if (column === "ingested_at") value = fmtTime(value);
-        else if (column === "record_id") value = String(value).slice(0, 8);
-        else if (column === "bmi" && typeof value === "number") value = value.toFixed(1);
-        if (row.cells[i]) setText(row.cells[i], value === null || value === undefined ? "–" : value);
-      });
-    });
+    syncRows(table, records, (r) => String(r.record_id),
+      () => el("tr", {}, ...present.map(([, , cls]) => el("td", {class: cls || null}))),
+      (row, record) => present.forEach(([column], i) => {
+        if (row.cells[i]) setText(row.cells[i], rowValue(record, column));
+      }));
   }
 
   // ---------------------------------------------------------------- the poll loop
