@@ -53,6 +53,10 @@ def raise_to(fs, path: str, value: int, s3: bool, attempts: int = 10) -> None:
                 return
             except FileExistsError:
                 continue  # another writer created it first: read theirs
+        except OSError as exc:
+            if exc.errno != errno.EBUSY:  # s3fs's FileExpired: it changed between reading its ETag and its bytes
+                raise
+            continue
         if current >= value:
             return
         try:
