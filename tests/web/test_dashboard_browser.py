@@ -165,7 +165,7 @@ def test_train_and_stream_from_the_dashboard(worker, browser, tmp_path):
     # a paced stream of 20,000 rows: the rows landed the page shows grow until all have landed
     fill(driver, "stream-rows", "20000")
     fill(driver, "stream-batch", "1000")
-    fill(driver, "stream-interval", "0.25")
+    fill(driver, "stream-interval", "0.5")  # about 10 s: the page polls every second, so it sees the count grow
     driver.find_element(By.ID, "stream-submit").click()
     in_page(lambda: "started" in driver.find_element(By.ID, "stream-feedback").text, 60, "the stream to start")
     seen: list[int] = []

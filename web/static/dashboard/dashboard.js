@@ -211,8 +211,8 @@
   }
 
   function renderKpis(tasks, streams, summary) {
-    setText($("kpi-trainings"), fmtInt(tasks.filter((t) => !TERMINAL.has(t.status)).length));
-    setText($("kpi-streams"), fmtInt(streams.filter((s) => !TERMINAL.has(s.state)).length));
+    if (tasks) setText($("kpi-trainings"), fmtInt(tasks.filter((t) => !TERMINAL.has(t.status)).length));
+    if (streams) setText($("kpi-streams"), fmtInt(streams.filter((s) => !TERMINAL.has(s.state)).length));
     if (summary) setText($("kpi-rows"), fmtInt(summary.row_count));
   }
 
@@ -422,7 +422,7 @@
       if (tasks) renderTasks(tasks.tasks || []);
       if (streams) renderStreams(streams.streams || []);
       if (records) renderRows(records.records || []);
-      renderKpis(tasks ? tasks.tasks : [], streams ? streams.streams : [], summary);
+      renderKpis(tasks && tasks.tasks, streams && streams.streams, summary);
       setText($("rows-source"), summary ? `${summary.warehouse || ""} ${summary.table || ""}`.trim() : "");
       if (failures.length) showBanner([...new Set(failures)], "warn");
       else if ($("banner").dataset.tone === "warn") clearBanner();
