@@ -92,6 +92,12 @@ class Settings(BaseSettings):
     sink_batch_size: int = Field(5_000, description="Records per warehouse write at most.")
     sink_batch_seconds: float = Field(1.0, description="Seconds a partial batch waits before it is written.")
     sink_retry_max_seconds: float = Field(30.0, description="Longest pause between retries of a failed write.")
+    duckdb_release_seconds: float = Field(
+        1.0, description="Idle seconds after which the worker closes the DuckDB file so other processes may open it."
+    )
+    warehouse_check_seconds: float = Field(
+        1.0, description="How long /health reuses a warehouse check (concurrent requests share one)."
+    )
 
     # --- Snowflake ---------------------------------------------------------------------------
     snowflake_account: str = Field("", description="Account identifier, e.g. myorg-myaccount (WAREHOUSE=snowflake).")
@@ -108,6 +114,9 @@ class Settings(BaseSettings):
     snowflake_port: int | None = Field(None, description="Port override of a compatible endpoint.")
     snowflake_protocol: Literal["https", "http"] | None = Field(
         None, description="Protocol override (http for fakesnow)."
+    )
+    snowflake_network_timeout: int = Field(
+        120, description="Seconds a Snowflake login, request or statement may take before the writer reconnects."
     )
 
     @field_validator(

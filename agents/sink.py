@@ -101,6 +101,38 @@ async def dead_letter(message: SinkMessage, reason: str) -> None:
     })
 
 
+class Outage:
+    """The sink's view of the warehouse: since when writes fail, how often they were retried, the last error."""
+
+    def __init__(self):
+        self.since: str | None = None
+        self.failed_attempts = 0  # of the batch being written now
+        self.last_error: str | None = None  # kept after recovery: what the last outage was
+        self.retries_total = 0
+        self.outages_total = 0
+        self.last_write_at: str | None = None
+
+    def failed(self, error: str) -> None:
+        if self.since is None:
+            self.since, self.failed_attempts = _now(), 0
+            self.outages_total += 1
+        self.failed_attempts += 1
+        self.retries_total += 1
+        self.last_error = error
+
+    def recovered(self) -> None:
+        self.since, self.failed_attempts, self.last_write_at = None, 0, _now()
+
+    def report(self) -> dict[str, Any]:
+        return {"down_since": self.since, "failed_attempts": self.failed_attempts, "last_error": self.last_error,
+                "retries_total": self.retries_total, "outages_total": self.outages_total,
+                "last_write_at": self.last_write_at}
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
 async def write_until_stored(rows: list[dict[str, Any]]) -> int:
     """Write a batch, retrying with backoff while the warehouse is unavailable."""
     if not rows:
@@ -111,13 +143,20 @@ async def write_until_stored(rows: list[dict[str, Any]]) -> int:
         try:
             inserted = await res.warehouse(lambda writer, batch: writer.write(batch), rows)
         except Exception as exc:  # every failure is retried: nothing is acknowledged before it is stored
+            # writers mask their secrets in their errors (SnowflakeSession.redact); DuckDB's name a path
             res.warehouse_error = str(exc)
-            logger.warning("warehouse write of %d rows failed, retrying in %.1fs: %s", len(rows), delay, exc)
+            outage.failed(str(exc))
+            logger.warning("warehouse write of %d rows failed (attempt %d), retrying in %.1fs: %s",
+                           len(rows), outage.failed_attempts, delay, exc)
             await asyncio.sleep(delay)
             delay = min(delay * 2, res.settings.sink_retry_max_seconds)
             continue
+        if outage.since is not None:
+            logger.info("warehouse back after %d failed attempts (down since %s)", outage.failed_attempts, outage.since)
         res.warehouse_error = None
+        outage.recovered()
         return inserted
 
 
 writer = BatchWriter()
+outage = Outage()

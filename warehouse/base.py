@@ -101,4 +101,4 @@ def create_writer(settings) -> WarehouseWriter:
         return SnowflakeWriter.from_settings(settings)
     from warehouse.duckdb import DuckDBWriter
 
-    return DuckDBWriter(settings.duckdb_file, settings.warehouse_table)
+    return DuckDBWriter(settings.duckdb_file, settings.warehouse_table, release_after=settings.duckdb_release_seconds)

@@ -1,8 +1,18 @@
-"""DuckDB: the embedded default warehouse, one file under the state directory."""
+"""DuckDB: the embedded default warehouse, one file under the state directory.
+
+DuckDB lets one process at a time open a file. Holding it for the worker's life would lock out anyone
+who opens the warehouse to look at it (the DuckDB CLI, a notebook) for as long as the worker runs, so
+the writer lets go of the file after `release_after` seconds without a call. While another process
+holds the file, a call fails with "Could not set lock on file" (a WarehouseError): the sink retries
+with backoff, /health reports the warehouse down, and the rows land once the other process lets go.
+The file is not opened per batch: closing it checkpoints the table and its primary-key index, which
+made a 5,000-row write about three times slower (benchmarks/warehouse_bench.py).
+"""
 
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -17,42 +27,72 @@ __all__ = ["DuckDBWriter", "to_arrow"]
 class DuckDBWriter(WarehouseWriter):
     name = "duckdb"
 
-    def __init__(self, path: Path | str, table: str = "PATIENT_DATA"):
+    def __init__(self, path: Path | str, table: str = "PATIENT_DATA", release_after: float | None = None):
         super().__init__(table)
         self.path = Path(path)
+        self.release_after = release_after  # None: keep the file open until close()
         self._con: duckdb.DuckDBPyConnection | None = None
         self._lock = threading.Lock()
+        self._last_used = 0.0
+        self._releaser: threading.Timer | None = None
 
     def open(self) -> None:
         with self._lock:
-            if self._con is not None:
-                return
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                con = duckdb.connect(str(self.path))
-                con.execute("SET TimeZone = 'UTC'")
-                cols = ", ".join(f"{n} {t}" for n, t in self.columns.items() if n != "record_id")
-                con.execute(f"CREATE TABLE IF NOT EXISTS {self.table} (record_id VARCHAR PRIMARY KEY, {cols})")
-                existing = con.execute(
-                    "SELECT column_name, data_type FROM information_schema.columns WHERE lower(table_name) = lower(?)",
-                    [self.table],
-                ).fetchall()
-            except duckdb.Error as exc:
-                raise WarehouseError(f"DuckDB {self.path}: {exc}") from exc
-            for name, data_type in existing:
-                self.columns.setdefault(name.lower(), data_type.upper())
-            self._con = con
+            self._connection()
+            self._used()
 
     def _connection(self) -> duckdb.DuckDBPyConnection:
-        if self._con is None:
-            self.open()
-        return self._con
+        """The open file (opened now if needed); call with the lock held."""
+        if self._con is not None:
+            return self._con
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            con = duckdb.connect(str(self.path))
+        except (duckdb.Error, OSError) as exc:  # "Could not set lock on file": another process has it open
+            raise WarehouseError(f"DuckDB {self.path}: {exc}") from None
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            cols = ", ".join(f"{n} {t}" for n, t in self.columns.items() if n != "record_id")
+            con.execute(f"CREATE TABLE IF NOT EXISTS {self.table} (record_id VARCHAR PRIMARY KEY, {cols})")
+            existing = con.execute(
+                "SELECT column_name, data_type FROM information_schema.columns WHERE lower(table_name) = lower(?)",
+                [self.table],
+            ).fetchall()
+        except duckdb.Error as exc:
+            con.close()
+            raise WarehouseError(f"DuckDB {self.path}: {exc}") from None
+        for name, data_type in existing:
+            self.columns.setdefault(name.lower(), data_type.upper())
+        self._con = con
+        return con
+
+    def _used(self) -> None:
+        """Note a call; the file is closed once no call came for release_after seconds."""
+        self._last_used = time.monotonic()
+        if self.release_after is not None and self._releaser is None:
+            self._schedule_release(self.release_after)
+
+    def _schedule_release(self, wait: float) -> None:
+        self._releaser = threading.Timer(wait, self._release_if_idle)
+        self._releaser.daemon = True
+        self._releaser.start()
+
+    def _release_if_idle(self) -> None:
+        with self._lock:
+            self._releaser = None
+            if self._con is None:
+                return
+            idle = time.monotonic() - self._last_used
+            if idle >= self.release_after:
+                self._reset()
+            else:
+                self._schedule_release(self.release_after - idle)
 
     def write(self, rows: list[dict[str, Any]]) -> int:
         if not rows:
             return 0
-        con = self._connection()
         with self._lock:
+            con = self._connection()
             try:
                 for name, sql_type in self.new_columns(rows).items():
                     con.execute(f"ALTER TABLE {self.table} ADD COLUMN IF NOT EXISTS {name} {sql_type}").fetchall()
@@ -71,21 +111,25 @@ class DuckDBWriter(WarehouseWriter):
                     con.unregister("incoming_batch")
             except duckdb.Error as exc:
                 self._reset()
-                raise WarehouseError(f"DuckDB write to {self.path} failed: {exc}") from exc
+                raise WarehouseError(f"DuckDB write to {self.path} failed: {exc}") from None
+            finally:
+                self._used()
         return int(inserted)
 
     def query(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
-        con = self._connection()
         with self._lock:
+            con = self._connection()
             try:
                 cur = con.execute(sql, list(params))
                 names = [d[0].lower() for d in cur.description]
                 return [dict(zip(names, row)) for row in cur.fetchall()]
             except duckdb.Error as exc:
-                raise WarehouseError(f"DuckDB query failed: {exc}") from exc
+                raise WarehouseError(f"DuckDB query failed: {exc}") from None
+            finally:
+                self._used()
 
     def _reset(self) -> None:
-        """Drop the connection after an error so the next call reconnects (e.g. after a disk fault)."""
+        """Close the file; the next call opens it again (after an error, or to let another process in)."""
         try:
             if self._con is not None:
                 self._con.close()
@@ -95,4 +139,7 @@ class DuckDBWriter(WarehouseWriter):
 
     def close(self) -> None:
         with self._lock:
+            if self._releaser is not None:
+                self._releaser.cancel()
+                self._releaser = None
             self._reset()

@@ -75,6 +75,7 @@ class SnowflakeWriter(WarehouseWriter):
             warehouse=settings.snowflake_warehouse, database=settings.snowflake_database,
             schema=settings.snowflake_schema, table=settings.snowflake_table, host=settings.snowflake_host,
             port=settings.snowflake_port, protocol=settings.snowflake_protocol,
+            network_timeout=settings.snowflake_network_timeout,
         )
 
     def __repr__(self) -> str:
@@ -131,6 +132,11 @@ class SnowflakeWriter(WarehouseWriter):
                 return self.session.run(lambda cur: self._load(cur, path, added), f"write of {len(rows)} rows")
         except OSError as exc:  # the local Parquet file: a full or read-only temp directory
             raise WarehouseError(f"Snowflake write could not stage its batch file: {exc}") from None
+        except WarehouseError:
+            # After an outage the database, schema, table or stage may be gone (a server restarted
+            # without its data, a dropped schema): the next attempt first creates what is missing.
+            self._opened = False
+            raise
 
     def _load(self, cur, path: Path, added: dict[str, str]) -> int:
         for name, sql_type in added.items():

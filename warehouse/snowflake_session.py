@@ -110,7 +110,10 @@ class SnowflakeSession:
 
     def _connection(self):
         if self._con is None:
-            args = dict(self.connect_args, login_timeout=self.network_timeout, network_timeout=self.network_timeout)
+            # socket_timeout too: a server that accepts connections but never answers (frozen, or a
+            # partition) otherwise holds each request for the connector's 60 s socket default.
+            args = dict(self.connect_args, login_timeout=self.network_timeout, network_timeout=self.network_timeout,
+                        socket_timeout=self.network_timeout)
             if self.private_key_file:
                 args["private_key"] = load_private_key(self.private_key_file, self.private_key_passphrase)
             elif self.password:
