@@ -65,6 +65,7 @@ class Worker:
             **env,
         }
         self.process: subprocess.Popen | None = None
+        self.log_level = "info"
 
     def twin(self, log_name: str, **env: str) -> "Worker":
         """Another worker process of the same app (same group, topics, model store); `env` overrides."""
@@ -87,7 +88,7 @@ class Worker:
     def start(self, timeout: float = 90) -> "Worker":
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
-            [CARDIOSYNTH, "worker", "-l", "info"], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            [CARDIOSYNTH, "worker", "-l", self.log_level], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
         log.close()

@@ -1,0 +1,189 @@
+"""Warehouse outages during a stream, on the real broker: nothing is acknowledged before it is stored,
+/health reports the outage while it lasts, and every record lands exactly once when the warehouse is back."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+import uuid
+
+import duckdb
+import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests.harness import Worker, wait_for
+from tests.warehouse.fakesnow_server import FakesnowServer, start_fakesnow
+from warehouse.snowflake import SnowflakeWriter
+
+pytestmark = pytest.mark.integration
+
+
+async def _offsets(worker: Worker) -> tuple[int, int]:
+    """(offsets the sink committed, records on the broker), summed over the records topic's partitions."""
+    bootstrap, topic = worker.env["KAFKA_BOOTSTRAP_SERVERS"], worker.topic("RECORDS_TOPIC")
+    # the sink's group id, but never subscribed: this consumer reads the group's offsets without joining it
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=f"{worker.env['APP_ID']}-sink",
+                                enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer._client.force_metadata_update()
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        assert partitions, f"no partitions for {topic}"
+        committed = [await consumer.committed(tp) for tp in partitions]
+        # Tansu answers ListOffsets(latest) with a batch's offset, not the log end: read and count instead
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        on_broker = 0
+        while batch := await consumer.getmany(timeout_ms=500, max_records=100_000):
+            on_broker += sum(len(messages) for messages in batch.values())
+    finally:
+        await consumer.stop()
+    return sum(c or 0 for c in committed), on_broker
+
+
+def offsets(worker: Worker) -> tuple[int, int]:
+    return asyncio.run(_offsets(worker))
+
+
+def warehouse_part(worker: Worker) -> dict:
+    resp = worker.get("/health")
+    return dict(resp.json()["parts"]["warehouse"], http_status=resp.status_code)
+
+
+def sink_retrying(worker: Worker, attempts: int = 1) -> dict | None:
+    """The /health warehouse part once the service is 503 and the sink has failed `attempts` writes."""
+    part = warehouse_part(worker)
+    return part if part["http_status"] == 503 and part["sink"]["failed_attempts"] >= attempts else None
+
+
+def start_stream(worker: Worker, rows: int) -> str:
+    resp = worker.post("/stream", json={"num_samples": rows, "batch_size": 1000, "interval_seconds": 0.5})
+    assert resp.status_code == 202, resp.text
+    return resp.json()["stream_id"]
+
+
+def landed(worker: Worker, stream_id: str) -> int:
+    return worker.get(f"/stream/{stream_id}").json()["rows_landed"] or 0
+
+
+def test_duckdb_held_by_another_process(kafka_broker, tmp_path):
+    # Running as root, chmod does not make a file unwritable; a lock does: DuckDB lets one process open
+    # a file, so an analyst who opens the warehouse (the DuckDB CLI, a notebook) shuts the writer out.
+    worker = Worker(kafka_broker, tmp_path, DUCKDB_RELEASE_SECONDS="0.2", SINK_RETRY_MAX_SECONDS="1").start()
+    try:
+        task = worker.post("/train", json={"method": "gaussian_copula"}).json()
+        assert worker.wait_training(task["task_id"])["status"] == "completed"
+        stream_id = start_stream(worker, 12000)
+        wait_for(lambda: landed(worker, stream_id) >= 2000, 120, "2,000 rows")
+
+        path = tmp_path / "state" / "warehouse.duckdb"
+        analyst = wait_for(lambda: _open_quietly(path), 30, "the worker to let go of the file between batches",
+                           interval=0.02)
+        try:
+            part = wait_for(lambda: sink_retrying(worker, attempts=2), 60, "/health to report the sink retrying")
+            assert part["status"] == "down" and "lock" in part["error"], part
+            assert part["sink"]["down_since"] and "lock" in part["sink"]["last_error"]
+            # records arrived that the sink could not store: none of them is acknowledged
+            committed, end = wait_for(lambda: (o := offsets(worker))[1] - o[0] >= 1000 and o, 60, "a backlog")
+            stored = analyst.execute("SELECT count(*) FROM PATIENT_DATA").fetchone()[0]
+            assert committed <= stored < end
+        finally:
+            analyst.close()
+        released = time.monotonic()
+
+        final = worker.wait_stream(stream_id, timeout=120)
+        wait_for(lambda: landed(worker, stream_id) == 12000, 60, "every row")
+        recovered = wait_for(lambda: (p := warehouse_part(worker))["http_status"] == 200 and p, 30, "/health ok")
+        print(f"\nDuckDB: all rows landed {time.monotonic() - released:.1f}s after the lock was released")
+        assert final["state"] == "completed"
+        assert recovered["sink"]["down_since"] is None and recovered["sink"]["retries_total"] >= 2
+        summary = worker.get("/warehouse/summary").json()
+        assert summary["row_count"] == summary["distinct_record_ids"] == 12000
+        assert offsets(worker) == (12000, 12000)
+    finally:
+        worker.stop()
+
+
+def _open_quietly(path):
+    try:
+        return duckdb.connect(str(path))
+    except duckdb.IOException:
+        return None  # the worker has it open
+
+
+def _encrypted_key(folder, passphrase: str):
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    path = folder / "snowflake-key.p8"
+    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.BestAvailableEncryption(passphrase.encode())))
+    return path
+
+
+def test_snowflake_frozen_then_restarted_empty(kafka_broker, tmp_path):
+    # A server of this test's own: it is frozen (SIGSTOP: connections open, no answers, like a network
+    # partition) and later killed and started again on the same port, without its data.
+    server = start_fakesnow(tmp_path / "fakesnow")
+    passphrase, database = f"pp-{uuid.uuid4().hex}", f"OUT_{uuid.uuid4().hex[:8].upper()}"
+    worker = Worker(kafka_broker, tmp_path, WAREHOUSE="snowflake", SNOWFLAKE_ACCOUNT="cardiosynth-test",
+                    SNOWFLAKE_USER="svc", SNOWFLAKE_PRIVATE_KEY_FILE=str(_encrypted_key(tmp_path, passphrase)),
+                    SNOWFLAKE_PRIVATE_KEY_PASSPHRASE=passphrase, SNOWFLAKE_DATABASE=database,
+                    SNOWFLAKE_HOST="localhost", SNOWFLAKE_PORT=str(server.port), SNOWFLAKE_PROTOCOL="http",
+                    SNOWFLAKE_NETWORK_TIMEOUT="2", SINK_RETRY_MAX_SECONDS="1")
+    worker.log_level = "debug"  # the connector's own debug lines are searched for the passphrase too
+
+    def count() -> dict:
+        reader = SnowflakeWriter(account="x", user="x", password="x", database=database, **server.connect_args)
+        try:
+            return reader.query("SELECT count(*) AS n, count(DISTINCT record_id) AS ids FROM PATIENT_DATA")[0]
+        finally:
+            reader.close()
+
+    try:
+        worker.start()
+        task = worker.post("/train", json={"method": "gaussian_copula"}).json()
+        assert worker.wait_training(task["task_id"])["status"] == "completed"
+        first = start_stream(worker, 8000)
+        wait_for(lambda: landed(worker, first) >= 2000, 120, "2,000 rows")
+
+        os.kill(server.proc.pid, signal.SIGSTOP)
+        try:
+            frozen = time.monotonic()
+            # the warehouse check gets no answer: /health says so within seconds, while the sink's write
+            # waits out the connector's timeouts (SNOWFLAKE_NETWORK_TIMEOUT) and is retried
+            wait_for(lambda: warehouse_part(worker)["http_status"] == 503, 60, "/health to report the outage")
+            committed, _ = offsets(worker)
+            wait_for(lambda: offsets(worker)[1] >= committed + 2000, 60, "records produced during the outage")
+            assert offsets(worker)[0] == committed, "records were acknowledged while Snowflake was frozen"
+        finally:
+            os.kill(server.proc.pid, signal.SIGCONT)
+        thawed = time.monotonic()
+        assert worker.wait_stream(first, timeout=120)["state"] == "completed"
+        wait_for(lambda: landed(worker, first) == 8000, 90, "every row of the first stream")
+        print(f"\nSnowflake frozen {thawed - frozen:.1f}s; every row landed {time.monotonic() - thawed:.1f}s after")
+        assert count() == {"n": 8000, "ids": 8000}
+
+        second = start_stream(worker, 6000)
+        wait_for(lambda: landed(worker, second) >= 1000, 120, "1,000 rows of the second stream")
+        server.proc.kill()
+        server.proc.wait()
+        killed = time.monotonic()
+        wait_for(lambda: sink_retrying(worker), 90, "/health to report the sink retrying")
+        acknowledged, _ = offsets(worker)  # the sink commits nothing more until a write succeeds
+        server = FakesnowServer(server.db_dir, port=server.port).start()
+        # everything not acknowledged before the kill lands in the new, empty server, once
+        wait_for(lambda: offsets(worker) == (14000, 14000), 120, "every record acknowledged")
+        print(f"Snowflake restarted empty: the backlog landed {time.monotonic() - killed:.1f}s after the kill")
+        assert acknowledged < 14000
+        assert count() == {"n": 14000 - acknowledged, "ids": 14000 - acknowledged}
+        assert wait_for(lambda: (p := warehouse_part(worker))["http_status"] == 200 and p, 30, "/health ok")
+
+        log = worker.log_path.read_text(errors="replace")
+        assert "reconnecting" in log  # the writer's own retries are logged, redacted
+        assert passphrase not in log and passphrase not in worker.get("/health").text
+    finally:
+        worker.stop()
+        server.stop()
