@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     kafka_ssl_cafile: Path | None = Field(None, description="CA bundle that signed the brokers' certificates.")
     kafka_ssl_certfile: Path | None = Field(None, description="Client certificate (mutual TLS).")
     kafka_ssl_keyfile: Path | None = Field(None, description="Client private key (mutual TLS).")
+    topic_check_seconds: float = Field(
+        5.0, description="How often a worker checks that the app's topics exist and re-creates lost ones."
+    )
     rebalance_timeout: float = Field(
         2.0, description="Seconds a consumer-group join waits for members (low for one laptop)."
     )
