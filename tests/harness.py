@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import signal
@@ -158,6 +159,36 @@ def trained_pipeline(prefix: str, **env: str):
     finally:
         worker.stop()
         broker.stop()
+
+
+async def _sink_offsets(worker: Worker) -> tuple[int, int]:
+    """(offsets the sink committed, records on the broker), summed over the records topic's partitions."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    bootstrap, topic = worker.env["KAFKA_BOOTSTRAP_SERVERS"], worker.topic("RECORDS_TOPIC")
+    # the sink's group id, but never subscribed: this consumer reads the group's offsets without joining it
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=f"{worker.env['APP_ID']}-sink",
+                                enable_auto_commit=False)
+    await consumer.start()
+    try:
+        await consumer._client.force_metadata_update()
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        assert partitions, f"no partitions for {topic}"
+        committed = [await consumer.committed(tp) for tp in partitions]
+        # Tansu answers ListOffsets(latest) with a batch's offset, not the log end: read and count instead
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        on_broker = 0
+        while batch := await consumer.getmany(timeout_ms=500, max_records=100_000):
+            on_broker += sum(len(messages) for messages in batch.values())
+    finally:
+        await consumer.stop()
+    return sum(c or 0 for c in committed), on_broker
+
+
+def sink_offsets(worker: Worker) -> tuple[int, int]:
+    """(offsets the sink committed, records on the broker) of a worker's records topic."""
+    return asyncio.run(_sink_offsets(worker))
 
 
 async def redeliver(bootstrap: str, topic: str, max_records: int) -> int:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import time
@@ -11,42 +10,14 @@ import uuid
 
 import duckdb
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.harness import Worker, wait_for
+from tests.harness import Worker, sink_offsets as offsets, wait_for
 from tests.warehouse.fakesnow_server import FakesnowServer, start_fakesnow
 from warehouse.snowflake import SnowflakeWriter
 
 pytestmark = pytest.mark.integration
-
-
-async def _offsets(worker: Worker) -> tuple[int, int]:
-    """(offsets the sink committed, records on the broker), summed over the records topic's partitions."""
-    bootstrap, topic = worker.env["KAFKA_BOOTSTRAP_SERVERS"], worker.topic("RECORDS_TOPIC")
-    # the sink's group id, but never subscribed: this consumer reads the group's offsets without joining it
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=f"{worker.env['APP_ID']}-sink",
-                                enable_auto_commit=False)
-    await consumer.start()
-    try:
-        await consumer._client.force_metadata_update()
-        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        assert partitions, f"no partitions for {topic}"
-        committed = [await consumer.committed(tp) for tp in partitions]
-        # Tansu answers ListOffsets(latest) with a batch's offset, not the log end: read and count instead
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        on_broker = 0
-        while batch := await consumer.getmany(timeout_ms=500, max_records=100_000):
-            on_broker += sum(len(messages) for messages in batch.values())
-    finally:
-        await consumer.stop()
-    return sum(c or 0 for c in committed), on_broker
-
-
-def offsets(worker: Worker) -> tuple[int, int]:
-    return asyncio.run(_offsets(worker))
 
 
 def warehouse_part(worker: Worker) -> dict:
