@@ -74,14 +74,43 @@ class Method:
             "description": self.description,
             "trains_in_epochs": self.epochs is not None,
             "default_epochs": self.epochs,
+            "default_epochs_note": None if self.epochs is None else (
+                f"for up to {REFERENCE_TRAINING_ROWS:,} training rows; scaled down on more rows to keep about "
+                f"as many optimiser steps, never below {MIN_SCALED_EPOCHS}"
+            ),
             "parameters": {
                 key: {k: v for k, v in vars(p).items() if v not in (None, ())} for key, p in self.parameters.items()
             },
         }
 
 
+# Epoch defaults were tuned on the bundled sample's 2,770 training rows. An epoch is one pass over the
+# rows, so on a larger dataset the same number of optimiser steps takes proportionally fewer epochs:
+# default_epochs() scales the default down (never below MIN_SCALED_EPOCHS); an explicit `epochs` wins.
+REFERENCE_TRAINING_ROWS = 2_770
+MIN_SCALED_EPOCHS = 10
+# Per-column distribution and mixture fits see at most this many rows (synthesis/speedups.py).
+DEFAULT_FIT_ROWS = 50_000
+
+
+def default_epochs(method: "Method", training_rows: int) -> int | None:
+    """The method's tuned epochs, scaled to keep about the same number of optimiser steps on more rows."""
+    if method.epochs is None:
+        return None
+    if training_rows <= REFERENCE_TRAINING_ROWS:
+        return method.epochs
+    scaled = -(-method.epochs * REFERENCE_TRAINING_ROWS // training_rows)  # ceiling division
+    return min(method.epochs, max(MIN_SCALED_EPOCHS, scaled))
+
+
 DISTRIBUTIONS = ("norm", "beta", "truncnorm", "uniform", "gamma", "gaussian_kde")
 
+_FIT_ROWS = {
+    "fit_rows": Parameter(
+        "int", "Rows each per-column distribution or mixture fit sees at most (0: every row).", DEFAULT_FIT_ROWS,
+        0, 100_000_000,
+    ),
+}
 _GAN = {
     "batch_size": Parameter("int", "Rows per training step (even, a multiple of pac).", 500, 2, 100_000),
     "pac": Parameter("int", "Rows the discriminator sees together (PacGAN).", 10, 1, 100),
@@ -106,14 +135,14 @@ METHODS: dict[str, Method] = {
             "sdv.single_table.GaussianCopulaSynthesizer",
             "Gaussian copula over fitted marginals: seconds to train, strong column shapes; the default.",
             None,
-            _COPULA,
+            {**_COPULA, **_FIT_ROWS},
         ),
         Method(
             "ctgan",
             "sdv.single_table.CTGANSynthesizer",
             "Conditional GAN for mixed tables: learns complex joint distributions, needs many epochs.",
             600,  # SDV's 300 reached quality 0.79 on the sample, 600 reached 0.85
-            _GAN,
+            {**_GAN, **_FIT_ROWS},
         ),
         Method(
             "tvae",
@@ -126,6 +155,7 @@ METHODS: dict[str, Method] = {
                 "compress_dims": Parameter("int_list", "Encoder layer sizes.", [128, 128]),
                 "decompress_dims": Parameter("int_list", "Decoder layer sizes.", [128, 128]),
                 "loss_factor": Parameter("float", "Weight of the reconstruction loss.", 2, 0.0, 1000.0),
+                **_FIT_ROWS,
             },
             defaults={"batch_size": 100},  # SDV's 500 reached quality 0.85 on the sample, 100 reached 0.865
         ),
@@ -134,7 +164,7 @@ METHODS: dict[str, Method] = {
             "sdv.single_table.CopulaGANSynthesizer",
             "CTGAN on copula-transformed numeric columns.",
             300,
-            {**_GAN, **_COPULA},
+            {**_GAN, **_COPULA, **_FIT_ROWS},
         ),
     )
 }

@@ -15,8 +15,9 @@ from typing import Any, Callable
 from models_store import open_store
 from synthesis.datasets import read_dataset
 from synthesis.holdout import split_holdout
-from synthesis.methods import get_method
-from synthesis.quality import evaluate_fit, metrics_summary
+from synthesis import speedups
+from synthesis.methods import DEFAULT_FIT_ROWS, default_epochs, get_method
+from synthesis.quality import MAX_EVALUATION_HOLDOUT_ROWS, evaluate_fit, metrics_summary
 from synthesis.process import exit_with_parent
 
 logger = logging.getLogger(__name__)
@@ -93,6 +94,7 @@ def train_model(job: dict[str, Any]) -> dict[str, Any]:
     import torch
     from sdv.metadata import Metadata
 
+    speedups.install()  # vectorised RDT loops: the same numbers, much faster (synthesis/speedups.py)
     task_id = job["task_id"]
     started = time.perf_counter()
     method = get_method(job["method"])
@@ -112,7 +114,8 @@ def train_model(job: dict[str, Any]) -> dict[str, Any]:
     module, cls_name = method.synthesizer.rsplit(".", 1)
     cls = getattr(importlib.import_module(module), cls_name)
     kwargs = {**method.defaults, **(job.get("parameters") or {})}
-    epochs = job.get("epochs") or method.epochs
+    fit_rows = kwargs.pop("fit_rows", DEFAULT_FIT_ROWS)
+    epochs = job.get("epochs") or default_epochs(method, len(train_df))
     if method.epochs is not None:
         kwargs["epochs"] = epochs
         kwargs["enable_gpu"] = bool(job.get("enable_gpu", True))
@@ -123,11 +126,13 @@ def train_model(job: dict[str, Any]) -> dict[str, Any]:
         _report(task_id, 10 + 85 * done / total, f"epoch {done}/{total}")
 
     _report(task_id, 5, "fitting" if method.epochs is None else "preprocessing columns")
-    with epoch_progress(on_epoch):
+    fit_started = time.perf_counter()
+    with epoch_progress(on_epoch), speedups.fit_on_row_sample(fit_rows):
         synthesizer.fit({TABLE: train_df})
+    fit_seconds = time.perf_counter() - fit_started
     report = None
     if holdout_df is not None:
-        _report(task_id, 96, f"evaluating on {len(holdout_df)} held-out rows")
+        _report(task_id, 96, f"evaluating on {min(len(holdout_df), MAX_EVALUATION_HOLDOUT_ROWS)} held-out rows")
         try:
             report = evaluate_fit(synthesizer, metadata, train_df, holdout_df, target, job.get("keep_bmi_rule", True))
         except Exception as exc:  # a model that cannot be scored is still a model: say why
@@ -145,7 +150,7 @@ def train_model(job: dict[str, Any]) -> dict[str, Any]:
     training_seconds = time.perf_counter() - started
     manifest = {
         "method": method.name,
-        "parameters": kwargs | ({"epochs": epochs} if method.epochs is not None else {}),
+        "parameters": kwargs | {"fit_rows": fit_rows} | ({"epochs": epochs} if method.epochs is not None else {}),
         "dataset_path": job["dataset_path"],
         "dataset_sha256": dataset_sha,
         "rows": int(len(df)),
@@ -161,11 +166,21 @@ def train_model(job: dict[str, Any]) -> dict[str, Any]:
         "device": "cuda" if kwargs.get("enable_gpu") and torch.cuda.is_available() else "cpu",
         "created_at": datetime.now(timezone.utc).isoformat(),
         "training_seconds": round(training_seconds, 3),
+        "fit_seconds": round(fit_seconds, 3),
         "task_id": task_id,
     }
+    _stop_loky_workers()
     version = store.publish(job["model_name"], staging, manifest)
     _report(task_id, 100, "completed")
     return store.manifest(job["model_name"], version)
+
+
+def _stop_loky_workers() -> None:
+    """CTGAN's transformer runs columns in joblib's loky processes, which idle for 5 minutes after:
+    stop them now, so they hold no memory between trainings and a pool process exits at once."""
+    from joblib.externals.loky import get_reusable_executor
+
+    get_reusable_executor().shutdown(wait=True)
 
 
 def _version(dist: str) -> str:

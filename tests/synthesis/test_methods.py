@@ -11,7 +11,7 @@ from models_store import ModelStore
 from models_store.store import sha256_file
 from settings import ROOT
 from synthesis.datasets import read_dataset
-from synthesis.methods import METHODS, ParameterError, get_method
+from synthesis.methods import DEFAULT_FIT_ROWS, METHODS, ParameterError, get_method
 from synthesis.training import train_model
 
 DATASET = ROOT / "data" / "cvd_sample_3463.csv"
@@ -90,12 +90,14 @@ def test_each_method_trains_and_publishes_a_manifest(method, tmp_path, progress)
     epoch_messages = [m for m in progress.messages if m.startswith("epoch ")]
     if METHODS[method].epochs is None:
         assert epoch_messages == []
-        assert manifest["parameters"] == {}
+        assert manifest["parameters"] == {"fit_rows": DEFAULT_FIT_ROWS}
     else:
         # one event per epoch actually completed, in order, not the configured default of 300
         assert epoch_messages == [f"epoch {i}/{EPOCHS}" for i in range(1, EPOCHS + 1)]
         assert manifest["parameters"]["epochs"] == EPOCHS
         assert manifest["parameters"]["batch_size"] == 500
+        assert manifest["parameters"]["fit_rows"] == DEFAULT_FIT_ROWS
+    assert 0 < manifest["fit_seconds"] <= manifest["training_seconds"]
 
     # the evaluation stored with the version: every score in range
     metrics = manifest["metrics"]
@@ -120,7 +122,7 @@ def test_training_again_adds_a_version(tmp_path, progress):
     first = train_model(job_for("gaussian_copula", tmp_path))
     second = train_model(job_for("gaussian_copula", tmp_path, parameters={"default_distribution": "norm"}))
     assert (first["version"], second["version"]) == (1, 2)
-    assert second["parameters"] == {"default_distribution": "norm"}
+    assert second["parameters"] == {"default_distribution": "norm", "fit_rows": DEFAULT_FIT_ROWS}
     assert ModelStore(tmp_path).latest("m_gaussian_copula") == 2
 
 
@@ -202,4 +204,6 @@ def test_describe_lists_parameters_with_defaults_and_bounds():
     assert batch["type"] == "int" and batch["default"] == 500 and batch["minimum"] == 2
     assert "choices" in described["copulagan"]["parameters"]["default_distribution"]
     assert set(described["tvae"]["parameters"]) == {"batch_size", "embedding_dim", "compress_dims",
-                                                    "decompress_dims", "loss_factor"}
+                                                    "decompress_dims", "loss_factor", "fit_rows"}
+    assert "scaled down" in described["ctgan"]["default_epochs_note"]
+    assert described["gaussian_copula"]["parameters"]["fit_rows"]["default"] == DEFAULT_FIT_ROWS
