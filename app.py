@@ -55,10 +55,6 @@ app = CardiosynthApp(
     broker_session_timeout=settings.session_timeout,
     broker_heartbeat_interval=min(3.0, settings.session_timeout / 3),
     consumer_auto_offset_reset="earliest",
-    # The check compares a table's persisted changelog offset with the topic's end, for RocksDB files
-    # that outlive a topic. Tables here live in memory, so it only fires when the broker lost its topics
-    # (the embedded broker keeps nothing across a restart): the worker would crash where it can go on.
-    recovery_consistency_check=False,
     table_cleanup_interval=60.0,
     producer_linger=0.005,
     # Faust imports these packages on start (the worker CLI, `faust -A app`), so agent modules can
@@ -69,12 +65,9 @@ app = CardiosynthApp(
 
 
 def topic_names() -> list[str]:
-    from agents.status import TABLES
     from agents.topics import TOPICS
 
-    names = [t.get_topic_name() for t in TOPICS]
-    names += [table.changelog_topic.get_topic_name() for table in TABLES.values()]
-    return names
+    return [t.get_topic_name() for t in TOPICS]
 
 
 def prepare_broker() -> None:

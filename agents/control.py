@@ -8,6 +8,7 @@ import orjson
 from pydantic import ValidationError
 
 from agents.commands import CREATING, HANDLERS, command_adapter
+from agents.status import ready as status_ready
 from agents.topics import control_dlq_topic, control_topic
 from app import app
 
@@ -56,6 +57,7 @@ async def dead_letter(topic, event, reason: str) -> None:
 
 @app.agent(control_topic)
 async def carry_out_commands(stream):
+    await status_ready()  # handlers look up earlier commands' status entries
     async for event in stream.events():
         message = event.message
         fallback = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{message.topic}/{message.partition}/{message.offset}"))

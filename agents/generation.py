@@ -11,6 +11,7 @@ from typing import Any
 from agents.commands import GenerateCommand, StreamCommand, handles
 from agents.records import GenerationChunk
 from agents.status import TERMINAL, now, publish_status, streams
+from agents.status import ready as status_ready
 from agents.status import entry as status_entry
 from agents.topics import generation_topic, records_topic
 from app import app
@@ -143,6 +144,7 @@ async def pace(entry: dict[str, Any]) -> None:
 async def generate_records(stream):
     res = get_resources()
     models_dir = str(res.settings.models_dir)
+    await status_ready()  # a chunk of an unknown stream would not be counted
     async for chunk in stream:
         if _current(chunk.request_id).get("state") in ("cancelled", "failed"):
             continue

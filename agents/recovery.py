@@ -1,9 +1,9 @@
 """After a worker dies: its trainings end as failed, its streams are resumed by a live worker.
 
 A training or stream in progress carries `heartbeat_at`, refreshed by the worker doing the work.
-When it goes stale, the worker that owns the entry's status partition (exactly one in the group)
-takes over: a training cannot resume half-fitted, so it fails with a message saying what happened;
-a stream's plan and progress are in the streams table, so its pacing resumes from
+When it goes stale, the worker that consumes the generation partition the entry's key maps to
+(exactly one in the group) takes over: a training cannot resume half-fitted, so it fails with a message saying what happened;
+a stream's plan and progress are in the status topic, so its pacing resumes from
 `chunks_scheduled` (chunks are deterministic, so any chunk sent twice lands once).
 """
 
@@ -15,9 +15,9 @@ from datetime import datetime, timedelta, timezone
 from aiokafka.partitioner import murmur2
 
 from agents import generation, training
-from agents.status import TERMINAL, now, publish_status, streams, training_tasks
+from agents.status import TERMINAL, is_ready, now, publish_status, streams, training_tasks
 from agents.status import entry as status_entry
-from agents.topics import status_topic
+from agents.topics import generation_topic
 from app import app
 from resources import get_resources
 
@@ -25,10 +25,11 @@ logger = logging.getLogger(__name__)
 
 
 def owns(key: str) -> bool:
-    """True when this worker consumes the status partition of `key` (so it alone acts on it)."""
+    """True when this worker consumes the generation partition `key` maps to (so it alone acts on it)."""
     partitions = get_resources().settings.topic_partitions
     partition = (murmur2(key.encode()) & 0x7FFFFFFF) % partitions
-    return (status_topic.get_topic_name(), partition) in {(tp.topic, tp.partition) for tp in app.assignor.assigned_actives()}
+    assigned = {(tp.topic, tp.partition) for tp in app.assignor.assigned_actives()}
+    return (generation_topic.get_topic_name(), partition) in assigned
 
 
 def stale(entry: dict, seconds: float) -> bool:
@@ -40,9 +41,8 @@ def stale(entry: dict, seconds: float) -> bool:
 
 @app.timer(interval=5.0)
 async def recover_orphans() -> None:
-    recovery = app.tables.recovery
-    if app.rebalancing or recovery.in_recovery or not recovery.completed.is_set():
-        return  # the tables are still being read back: entries may be out of date
+    if app.rebalancing or not is_ready():
+        return  # the status topic is still being read back: entries may be out of date
     settings = get_resources().settings
     for task_id in list(training_tasks.keys()):
         entry = status_entry("training", task_id)

@@ -134,6 +134,16 @@ async def eventually(predicate, what: str, timeout: float = 5.0):
         await asyncio.sleep(0.01)
 
 
+@pytest.fixture(autouse=True)
+def status_view_ready():
+    """The agent waits for the worker's status view; here there is no broker to read it from."""
+    from agents import status
+
+    status._caught_up.set()
+    yield
+    status._caught_up.clear()
+
+
 @pytest.fixture
 def dead_letters():
     with mock.patch.object(control, "dead_letter", new_callable=mock.AsyncMock) as dlq:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from unittest import mock
 
@@ -83,12 +82,12 @@ async def test_publish_status_sends_an_update_keyed_by_entry():
     assert (value.table, value.key, value.changes, value.increments) == ("stream", "s1", {}, {"rows_sent": 3})
 
 
-# --- the agent, through Faust's test_context (no broker; the app's store is memory://) -----------
+# --- the fold of status-topic messages (what every worker's StatusView applies) ----------------
 
 
 @pytest.fixture
 def keys():
-    """Unique keys, removed from the real tables afterwards so other tests see empty tables."""
+    """Unique keys, removed from this process's status view afterwards."""
     made: list[str] = []
 
     def new() -> str:
@@ -96,45 +95,47 @@ def keys():
         return made[-1]
 
     yield new
-    for table in status.TABLES.values():
+    for table in status._entries.values():
         for key in made:
-            table.data.pop(key, None)
+            table.pop(key, None)
 
 
-async def eventually(predicate, what: str, timeout: float = 5.0):
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.01)
+def message(value: StatusUpdate) -> bytes:
+    """The bytes the status topic carries for an update (Faust's JSON serializer)."""
+    return value.dumps(serializer="json")
 
 
-async def test_the_agent_applies_updates_to_the_global_tables(keys):
+def test_messages_fold_in_order_into_the_tables(keys):
     task, stream = keys(), keys()
-    async with status.apply_status_updates.test_context() as agent:
-        await agent.put(update("training", task, changes={"status": "running", "progress": 5}), key=task)
-        await agent.put(update("stream", stream, changes={"state": "running"}, increments={"rows_sent": 10}),
-                        key=stream)
-        await agent.put(update("stream", stream, increments={"rows_sent": 15}), key=stream)
-        await agent.put(update("training", task, changes={"status": "completed", "progress": 100}), key=task)
-        await agent.put(update("training", task, changes={"status": "running", "progress": 60}), key=task)
-        await eventually(lambda: (status.streams.get(stream) or {}).get("rows_sent") == 25, "the stream counters")
-        # one agent applies updates in order: once this last one shows, every earlier one was applied
-        await agent.put(update("stream", stream, changes={"state": "cancelled"}), key=stream)
-        await eventually(lambda: status.streams.get(stream)["state"] == "cancelled", "the cancellation")
-
+    for value in (
+        update("training", task, changes={"status": "running", "progress": 5}),
+        update("stream", stream, changes={"state": "running"}, increments={"rows_sent": 10}),
+        update("stream", stream, increments={"rows_sent": 15}),
+        update("training", task, changes={"status": "completed", "progress": 100}),
+        update("training", task, changes={"status": "running", "progress": 60}),
+    ):
+        status.apply_message(message(value))
     entry = status.training_tasks.get(task)
     assert entry["status"] == "completed" and entry["progress"] == 100
     assert status.streams.get(stream)["rows_sent"] == 25
+    assert status.entry("stream", stream) is status.streams.get(stream)
+    assert stream in status.streams and task not in status.streams
+    assert task in status.training_tasks.keys() and entry in status.entries("training")
     assert status.streams.get(task) is None and status.training_tasks.get(stream) is None
 
 
-async def test_an_update_for_an_unknown_table_is_dropped(keys, caplog):
+def test_an_update_for_an_unknown_table_is_dropped(keys, caplog):
     bad, good = keys(), keys()
-    async with status.apply_status_updates.test_context() as agent:
-        await agent.put(update("nonsense", bad, changes={"state": "running"}), key=bad)
-        await agent.put(update("stream", good, changes={"state": "running"}), key=good)
-        await eventually(lambda: status.streams.get(good) is not None, "the update after the dropped one")
+    status.apply_message(message(update("nonsense", bad, changes={"state": "running"})))
+    status.apply_message(message(update("stream", good, changes={"state": "running"})))
+    assert status.streams.get(good)["state"] == "running"
     assert status.streams.get(bad) is None and status.training_tasks.get(bad) is None
     assert "unknown table 'nonsense'" in caplog.text
+
+
+@pytest.mark.parametrize("raw", [b"not json", b"{}", b'{"table": "stream"}', None])
+def test_an_unreadable_message_is_skipped(raw, caplog):
+    before = {name: dict(table) for name, table in status._entries.items()}
+    status.apply_message(raw)
+    assert {name: dict(table) for name, table in status._entries.items()} == before
+    assert "unreadable status update" in caplog.text

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from tests.harness import Worker, free_port
+from tests.harness import Worker, free_port, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -29,12 +29,16 @@ def workers(kafka_broker, fakesnow_server, tmp_path_factory):
 def test_two_workers_share_a_stream_and_both_answer_status(workers):
     first, second = workers
     task = first.post("/train", json={"method": "gaussian_copula"}).json()
-    # the task is known on the other worker too: the status tables are global
+    # the task is known on the other worker too: every worker reads every status update
     assert second.wait_training(task["task_id"])["status"] == "completed"
     stream_id = second.post("/stream", json={"num_samples": 20000, "batch_size": 1000}).json()["stream_id"]
     final = first.wait_stream(stream_id)
     assert final["state"] == "completed" and final["rows_landed"] == 20000
     assert second.get(f"/stream/{stream_id}").json()["rows_landed"] == 20000
+    # every counter is exact on both workers: each folds the whole status topic itself
+    for worker in workers:
+        wait_for(lambda w=worker: (lambda v: v if (v["chunks_sent"], v["rows_sent"]) == (20, 20000) else None)(
+            w.get(f"/stream/{stream_id}").json()), 30, f"exact counters on {worker.url}")
     summary = first.get("/warehouse/summary").json()
     assert summary["row_count"] == summary["distinct_record_ids"] == 20000
     # both workers sampled and both sank: the work was shared through the partitions
