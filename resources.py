@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import threading
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from functools import partial
@@ -61,7 +62,8 @@ class Resources:
         if self._sampling_pool is None:
             ctx = multiprocessing.get_context("spawn")
             self._sampling_pool = ProcessPoolExecutor(
-                self.settings.sampling_processes, mp_context=ctx, initializer=init_sampling, initargs=(self.store,)
+                self.settings.sampling_processes, mp_context=ctx, initializer=init_sampling,
+                initargs=(self.store, os.getpid(), self.settings.pool_niceness),
             )
         return self._sampling_pool
 
@@ -76,7 +78,7 @@ class Resources:
             self._progress_queue = ctx.Queue()
             self._training_pool = ProcessPoolExecutor(
                 self.settings.training_processes, mp_context=ctx, initializer=init_training,
-                initargs=(self._progress_queue, self.store),
+                initargs=(self._progress_queue, self.store, os.getpid(), self.settings.pool_niceness),
             )
             loop = asyncio.get_running_loop()
             threading.Thread(

@@ -76,6 +76,9 @@ class Settings(BaseSettings):
     holdout_fraction: float = Field(0.2, description="Share of a dataset held out of training to evaluate on.")
     training_processes: int = Field(1, description="Trainings that run at once (each in its own process).")
     sampling_processes: int = Field(1, description="Processes that sample records for this worker.")
+    pool_niceness: int = Field(
+        10, ge=0, le=19, description="Niceness of training and sampling processes: the API stays responsive."
+    )
     enable_gpu: bool = Field(True, description="Train CTGAN/TVAE/CopulaGAN on a CUDA GPU when one is present.")
     max_epochs: int = Field(5_000, description="Largest epochs value /train accepts.")
 

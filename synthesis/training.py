@@ -25,12 +25,12 @@ TABLE = "records"
 _progress_queue = None
 
 
-def init_process(progress_queue) -> None:
+def init_process(progress_queue, parent: int | None = None) -> None:
     """Pool initializer: keep the queue that progress events go back through."""
     global _progress_queue
     _progress_queue = progress_queue
     logging.basicConfig(level=logging.WARNING)
-    exit_with_parent()
+    exit_with_parent(parent)
 
 
 def _report(task_id: str, progress: float, message: str) -> None:
