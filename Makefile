@@ -37,6 +37,9 @@ bench: install
 	$(PY) benchmarks/stream_bench.py
 	$(PY) benchmarks/warehouse_bench.py
 	$(PY) benchmarks/latency_bench.py
+	$(PY) benchmarks/load_bench.py
+	$(PY) benchmarks/scale_bench.py
+	$(PY) benchmarks/training_bench.py
 	$(PY) benchmarks/quality_bench.py
 
 clean:

@@ -33,7 +33,7 @@ class Settings(BaseSettings):
     topic_replication_factor: int = Field(1, description="Replication factor for topics the app creates.")
     control_topic: str = Field("cardiosynth-control", description="Commands: train, generate, stream, cancel.")
     generation_topic: str = Field("generation-requests", description="Chunks of generation work.")
-    status_topic: str = Field("cardiosynth-status", description="Progress events applied to the status tables.")
+    status_topic: str = Field("cardiosynth-status", description="Status events every worker folds into its status view.")
     records_topic: str = Field("cardiovascular-data", description="Synthetic records, JSON, keyed by record_id.")
     dlq_topic: str = Field("cardiovascular-data-dlq", description="Records and commands that failed validation.")
     kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(

@@ -19,6 +19,8 @@ pytestmark = pytest.mark.integration
         ("benchmarks/warehouse_bench.py", "snowflake (fakesnow)"),
         ("benchmarks/quality_bench.py", "best per method"),
         ("benchmarks/latency_bench.py", "GET /health"),
+        ("benchmarks/training_bench.py", "service / direct"),
+        ("benchmarks/scale_bench.py", "x one worker"),
     ],
 )
 def test_benchmark_smoke_mode_prints_its_table(script, expect):
