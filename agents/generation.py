@@ -19,6 +19,7 @@ from models_store import ModelStoreError
 from resources import get_resources
 from synthesis.conditions import ConditionError, validate_conditions
 from synthesis.sampling import sample_messages
+from warehouse import WarehouseError
 
 logger = logging.getLogger(__name__)
 _pacers: dict[str, asyncio.Task] = {}
@@ -79,6 +80,29 @@ async def cancel_stream(command) -> None:
     pacer = _pacers.pop(command.id, None)
     if pacer is not None:
         pacer.cancel()
+
+
+async def fail_streams_in_flight(reason: str) -> list[str]:
+    """Mark failed every running stream whose rows have not all landed (its chunks on the broker are gone)."""
+    res = get_resources()
+    failed = []
+    for entry in streams.values():
+        if entry.get("state") in TERMINAL or "num_samples" not in entry:
+            continue
+        try:
+            landed, _ = await res.warehouse(lambda w, rid: w.landed_since(rid), entry["stream_id"])
+        except WarehouseError:
+            landed = "an unknown number"  # the warehouse is down too: the stream cannot be known complete
+        if isinstance(landed, int) and landed >= entry["num_samples"]:
+            continue  # every row is stored: the stream reads as completed
+        pacer = _pacers.pop(entry["stream_id"], None)
+        if pacer is not None:
+            pacer.cancel()
+        await publish_status("stream", entry["stream_id"], changes={
+            "state": "failed", "completed_at": now(),
+            "error": f"{reason}; {landed} of {entry['num_samples']} rows had landed: start the stream again"})
+        failed.append(entry["stream_id"])
+    return failed
 
 
 def _current(stream_id: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import asyncio
 import json
 import logging
 from datetime import datetime, timezone
-from typing import Any, Iterator
+from typing import Any, Awaitable, Callable, Iterator
 
 import mode
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -115,14 +115,22 @@ def apply_message(value: bytes | None) -> None:
 
 @app.service
 class StatusView(mode.Service):
-    """Reads every status partition from the beginning and keeps folding; `caught_up` once at the end."""
+    """Reads every status partition from the beginning and keeps folding; `caught_up` once at the end.
+
+    A broker restarted without its data (the embedded Tansu) starts the topic again at offset 0,
+    under a position this view already passed: Tansu answers such fetches with nothing rather than
+    OffsetOutOfRange, so the view would skip every new update. It reads a lost log again from 0.
+    """
 
     consumer: AIOKafkaConsumer | None = None
+    running: StatusView | None = None  # the started view, for the topic check to rewind
 
     async def on_start(self) -> None:
         settings = get_settings()
         name = status_topic.get_topic_name()
         self.partitions = [TopicPartition(name, p) for p in range(settings.topic_partitions)]
+        self.next_offsets = dict.fromkeys(self.partitions, 0)  # after the last update folded
+        self.folding = asyncio.Lock()  # a batch is fetched and folded under it: a rewind never splits one
         self.consumer = AIOKafkaConsumer(
             bootstrap_servers=settings.bootstrap_servers, group_id=None, enable_auto_commit=False,
             auto_offset_reset="earliest", **client_options(settings),
@@ -130,9 +138,11 @@ class StatusView(mode.Service):
         await self.consumer.start()
         self.consumer.assign(self.partitions)
         await self.consumer.seek_to_beginning(*self.partitions)
+        StatusView.running = self
         self.add_future(self._run())
 
     async def on_stop(self) -> None:
+        StatusView.running = None
         if self.consumer is not None:
             await self.consumer.stop()
 
@@ -143,20 +153,48 @@ class StatusView(mode.Service):
             logger.warning("status topic end offsets unavailable, retrying: %s", exc)
             return None
 
+    async def _rewind(self, partitions: list[TopicPartition], why: str) -> None:
+        """Fold these partitions again from their first update; entries folded so far are kept."""
+        logger.warning("status partitions %s read again from the start: %s", sorted(tp.partition for tp in partitions), why)
+        for tp in partitions:
+            self.next_offsets[tp] = 0
+        await self.consumer.seek_to_beginning(*partitions)
+
+    async def _rewind_lost_logs(self) -> None:
+        lost = [tp for tp in self.partitions
+                if (end := self.consumer.highwater(tp)) is not None and self.next_offsets[tp] > end]
+        if lost:
+            await self._rewind(lost, "the broker's log ends before updates this worker already read (broker restarted?)")
+
+    async def recreating(self, create: Callable[[], Awaitable[list[str]]]) -> list[str]:
+        """Run `create` (topics re-declared) with folding held; read the status topic again if it was created."""
+        async with self.folding:
+            created = await create()
+            if status_topic.get_topic_name() in created:
+                await self._rewind(self.partitions, "the status topic was created again")
+        return created
+
     async def _run(self) -> None:
         target = None
         while not self.should_stop:
             if target is None and not _caught_up.is_set():
                 target = await self._end_offsets()
-            try:
-                fetched = await self.consumer.getmany(timeout_ms=200, max_records=10_000)
-            except KafkaError as exc:
-                logger.warning("status fetch failed, retrying: %s", exc)
+            async with self.folding:
+                try:
+                    fetched = await self.consumer.getmany(timeout_ms=200, max_records=10_000)
+                except KafkaError as exc:
+                    logger.warning("status fetch failed, retrying: %s", exc)
+                    fetched = None
+                else:
+                    for tp, batch in fetched.items():
+                        for message in batch:
+                            apply_message(message.value)
+                        if batch:
+                            self.next_offsets[tp] = batch[-1].offset + 1
+                    await self._rewind_lost_logs()
+            if fetched is None:
                 await asyncio.sleep(1)
                 continue
-            for batch in fetched.values():
-                for message in batch:
-                    apply_message(message.value)
             if target is not None and not _caught_up.is_set():
                 positions = {tp: await self.consumer.position(tp) for tp in self.partitions}
                 if all(positions[tp] >= offset for tp, offset in target.items()):

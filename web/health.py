@@ -7,6 +7,7 @@ import time
 
 from aiohttp import web
 
+from agents import lost_topics
 from broker.embedded import port_open
 from models_store import ModelStoreError
 from resources import get_resources
@@ -24,8 +25,12 @@ async def _broker() -> dict:
 
     results = await asyncio.gather(*(asyncio.to_thread(reachable, s) for s in servers))
     up = any(results)
-    return {"status": "ok" if up else "down", "embedded": settings.uses_embedded_broker,
-            "reachable": sum(results), "servers": len(servers)}
+    if not up:
+        lost_topics.broker_unreachable()  # back up, it may have lost its topics: check them before "ok"
+    # a broker back from an outage is usable once the worker has found (or re-created) its topics
+    status = "down" if not up else "ok" if lost_topics.topics_confirmed() else "degraded"
+    return {"status": status, "embedded": settings.uses_embedded_broker, "reachable": sum(results),
+            "servers": len(servers), "topics": "ok" if lost_topics.topics_confirmed() else "checking"}
 
 
 class WarehouseCheck:

@@ -17,6 +17,7 @@ import pytest
 
 import app  # noqa: F401  # first: importing web.routes before app fails on a circular import
 import agents.control as control
+import agents.lost_topics as lost_topics
 import agents.status as status
 import web.generation
 import web.training
@@ -534,6 +535,7 @@ async def test_health_reports_the_broker_down(client, monkeypatch):
     # a port nothing listens on, so the answer does not depend on what else runs on this machine
     monkeypatch.setattr(res, "settings",
                         res.settings.model_copy(update={"kafka_bootstrap_servers": f"127.0.0.1:{free_port()}"}))
+    monkeypatch.setattr(lost_topics, "_state", dict(lost_topics._state))  # the outage it records stays here
     resp = await client.get("/health")
     assert resp.status == 503
     body = await resp.json()
@@ -542,6 +544,23 @@ async def test_health_reports_the_broker_down(client, monkeypatch):
     assert body["parts"]["broker"]["reachable"] == 0
     assert body["parts"]["model_store"]["status"] == "ok"
     assert set(body["sink"]) >= {"landed", "duplicates", "dead_lettered"}
+
+
+async def test_health_reports_a_broker_back_from_an_outage_degraded_until_its_topics_are_checked(
+        client, monkeypatch, kafka_broker):
+    res = get_resources()
+    on_broker = res.settings.model_copy(update={"kafka_bootstrap_servers": kafka_broker})
+    monkeypatch.setattr(res, "settings", on_broker)
+    monkeypatch.setattr(lost_topics, "_settings", on_broker)
+    monkeypatch.setattr(lost_topics, "_state", dict(lost_topics._state))
+    lost_topics.broker_unreachable()  # as when /health or the topic check found it down
+    resp = await client.get("/health")
+    assert resp.status == 503
+    broker = (await resp.json())["parts"]["broker"]
+    assert broker["status"] == "degraded" and broker["reachable"] == 1 and broker["topics"] == "checking"
+    await lost_topics.check_topics()  # what the worker's timer runs: finds (or re-creates) the topics
+    broker = (await (await client.get("/health")).json())["parts"]["broker"]
+    assert broker["status"] == "ok" and broker["topics"] == "ok"
 
 
 async def test_models_views(client, model, publish):
