@@ -108,9 +108,12 @@ def row_sample(data, max_rows: int, seed: int = 0):
     """At most max_rows rows of a Series or one-column DataFrame, keeping its minimum and maximum."""
     if not max_rows or len(data) <= max_rows:
         return data
-    values = np.asarray(data, dtype=float).reshape(len(data), -1)[:, 0]
     rng = np.random.default_rng(seed)
     picked = rng.choice(len(data), size=max_rows, replace=False)
+    try:
+        values = np.asarray(data, dtype=float).reshape(len(data), -1)[:, 0]
+    except (TypeError, ValueError):  # not numeric: no extremes to keep
+        values = np.full(len(data), np.nan)
     extremes = [int(np.nanargmin(values)), int(np.nanargmax(values))] if not np.isnan(values).all() else []
     return data.iloc[np.unique(np.concatenate([picked, extremes]).astype(int))]
 

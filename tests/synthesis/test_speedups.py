@@ -100,6 +100,11 @@ def test_row_sample_of_a_frame_with_missing_values():
     assert picked["x"].max() == 4_999 and picked["x"].min() == 0
 
 
+def test_row_sample_of_values_that_are_not_numbers():
+    series = pd.Series(["a", "b", "c"] * 1_000)
+    assert len(speedups.row_sample(series, 100)) == 100
+
+
 def test_fit_on_row_sample_restores_the_fits():
     from copulas.multivariate.gaussian import GaussianMultivariate
     from ctgan.data_transformer import DataTransformer
