@@ -37,7 +37,10 @@ class WarehouseCheck:
     """One warehouse ping at a time, its answer reused for WAREHOUSE_CHECK_SECONDS.
 
     Many clients polling /health at once must not queue pings on the warehouse thread ahead of the
-    sink's writes, nor open a Snowflake query or the DuckDB file each.
+    sink's writes, nor open a Snowflake query or the DuckDB file each. Once there is an answer, an
+    older one is renewed in the background and the last one is given meanwhile: the ping waits on the
+    warehouse thread behind the sink's current write (up to a few hundred ms), which /health must not.
+    The sink's own failures reach /health at once (warehouse_error, the outage report).
     """
 
     def __init__(self):
@@ -46,10 +49,11 @@ class WarehouseCheck:
         self._at = float("-inf")
 
     async def get(self, max_age: float) -> dict:
-        if self._result is not None and time.monotonic() - self._at < max_age:
-            return self._result
-        if self._task is None:
+        fresh = self._result is not None and time.monotonic() - self._at < max_age
+        if not fresh and self._task is None:
             self._task = asyncio.ensure_future(self._run())
+        if self._result is not None:
+            return self._result
         return await asyncio.shield(self._task)
 
     async def _run(self) -> dict:
