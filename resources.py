@@ -76,8 +76,10 @@ class Resources:
         if self._training_pool is None:
             ctx = multiprocessing.get_context("spawn")
             self._progress_queue = ctx.Queue()
+            # max_tasks_per_child=1: a training's process ends with it and hands back its memory
+            # (torch, the dataset, about 0.6-1.5 GB); a fresh one, without torch loaded, waits for the next.
             self._training_pool = ProcessPoolExecutor(
-                self.settings.training_processes, mp_context=ctx, initializer=init_training,
+                self.settings.training_processes, mp_context=ctx, initializer=init_training, max_tasks_per_child=1,
                 initargs=(self._progress_queue, self.store, os.getpid(), self.settings.pool_niceness),
             )
             loop = asyncio.get_running_loop()
