@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import requests
 
-from tests.harness import free_port
+from tests.server_process import ServerProcess
 
 KEY_ID, SECRET = "testing-key-id", "testing-secret"  # moto accepts any credentials
 REGION = "us-east-1"
@@ -21,14 +19,10 @@ class MotoError(RuntimeError):
     """The server did not start; the message says why."""
 
 
-class MotoS3Server:
+class MotoS3Server(ServerProcess):
     """`python -m moto.server -H 127.0.0.1 -p PORT`; buckets live in memory and end with the process."""
 
-    def __init__(self, folder: Path, port: int | None = None):
-        self.folder = Path(folder)
-        self.port = port or free_port()
-        self.log_path = self.folder / "moto.log"
-        self.proc: subprocess.Popen | None = None
+    name, error = "moto", MotoError
 
     @property
     def endpoint_url(self) -> str:
@@ -56,42 +50,15 @@ class MotoS3Server:
         self.client().create_bucket(Bucket=name)
         return name
 
-    def start(self, timeout: float = 60.0) -> MotoS3Server:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        with open(self.log_path, "wb") as log:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
-                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise MotoError(f"moto exited with code {self.proc.returncode}: {self.log_tail()}")
-            try:
-                # moto's own API answers only once the server is up: a stray listener on the port does not
-                if requests.get(f"{self.endpoint_url}/moto-api/data.json", timeout=1).ok:
-                    return self
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise MotoError(f"moto did not answer on port {self.port} within {timeout:.0f}s: {self.log_tail()}")
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)]
 
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        self.proc = None
-
-    def log_tail(self, chars: int = 2000) -> str:
+    def ready(self) -> bool:
         try:
-            return self.log_path.read_text(errors="replace")[-chars:] or "(empty log)"
-        except OSError as exc:
-            return f"(no log: {exc})"
+            # moto's own API answers only once the server is up: a stray listener on the port does not
+            return requests.get(f"{self.endpoint_url}/moto-api/data.json", timeout=1).ok
+        except requests.RequestException:
+            return False
 
 
 def start_moto(folder) -> MotoS3Server:
