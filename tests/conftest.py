@@ -35,3 +35,17 @@ def fakesnow_server(tmp_path_factory):
     server = start_fakesnow(tmp_path_factory.mktemp("fakesnow"))
     yield server
     server.stop()
+
+
+@pytest.fixture
+def tables():
+    """Entries put straight into the status view (as folding the status topic would), removed afterwards."""
+    made: list[tuple[object, str]] = []
+
+    def put(table, key: str, entry: dict) -> None:
+        table.data[key] = entry
+        made.append((table, key))
+
+    yield put
+    for table, key in made:
+        table.data.pop(key, None)

@@ -55,19 +55,6 @@ def stand_in_model(live):
     return "cvd"
 
 
-@pytest.fixture
-def tables():
-    made = []
-
-    def put(table, key, entry):
-        table.data[key] = entry
-        made.append((table, key))
-
-    yield put
-    for table, key in made:
-        table.data.pop(key, None)
-
-
 # --- failures: one line on stderr, exit 1 ---------------------------------------------------------
 
 

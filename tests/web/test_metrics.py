@@ -54,19 +54,6 @@ async def client(aiohttp_client, sink):
     return await aiohttp_client(create_app(SimpleNamespace(_extra_service_instances=[sink])))
 
 
-@pytest.fixture
-def tables():
-    made = []
-
-    def put(table, key, entry):
-        table.data[key] = entry
-        made.append((table, key))
-
-    yield put
-    for table, key in made:
-        table.data.pop(key, None)
-
-
 async def scrape(client) -> dict:
     resp = await client.get("/metrics")
     assert resp.status == 200

@@ -87,20 +87,6 @@ def data_dir(tmp_path, monkeypatch):
     return root
 
 
-@pytest.fixture
-def tables():
-    """Entries put straight into the status tables (as the status agent would), removed afterwards."""
-    made: list[tuple[Any, str]] = []
-
-    def put(table, key: str, entry: dict) -> None:
-        table.data[key] = entry
-        made.append((table, key))
-
-    yield put
-    for table, key in made:
-        table.data.pop(key, None)
-
-
 def no_models(store: ModelStore) -> None:
     default = get_resources().settings.default_model
     assert not store.exists(default), "these cases need an empty model store"
