@@ -7,12 +7,18 @@ holds the file, a call fails with "Could not set lock on file" (a WarehouseError
 with backoff, /health reports the warehouse down, and the rows land once the other process lets go.
 The file is not opened per batch: closing it checkpoints the table and its primary-key index, which
 made a 5,000-row write about three times slower (benchmarks/warehouse_bench.py).
+
+The release runs on a daemon timer thread. Every open writer is closed at interpreter exit (atexit runs
+before daemon threads are stopped): a timer that fired during finalization would be stopped inside
+DuckDB's close, and the process would abort with "FATAL: exception not rethrown".
 """
 
 from __future__ import annotations
 
+import atexit
 import threading
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +28,15 @@ from warehouse.base import WarehouseError, WarehouseWriter, first_per_record_id
 from warehouse.columnar import to_arrow
 
 __all__ = ["DuckDBWriter", "to_arrow"]
+
+_writers: "weakref.WeakSet[DuckDBWriter]" = weakref.WeakSet()
+
+
+@atexit.register
+def _close_all() -> None:
+    """Close every writer still open while threads can still run (see the module docstring)."""
+    for writer in list(_writers):
+        writer.close()
 
 
 class DuckDBWriter(WarehouseWriter):
@@ -35,6 +50,7 @@ class DuckDBWriter(WarehouseWriter):
         self._lock = threading.Lock()
         self._last_used = 0.0
         self._releaser: threading.Timer | None = None
+        _writers.add(self)
 
     def open(self) -> None:
         with self._lock:

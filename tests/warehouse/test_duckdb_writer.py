@@ -82,3 +82,30 @@ def test_a_batch_repeating_a_record_id_stores_it_once(duckdb_writer):
     rows = make_rows(10)
     assert duckdb_writer.write(rows + rows[:3]) == 10
     assert landed(duckdb_writer)["n"] == 10
+
+
+EXIT_SCRIPT = """
+import atexit, sys
+sys.path.insert(0, {root!r})
+def check():  # registered before warehouse.duckdb's own handler, so it runs after it
+    print("closed" if writer._con is None and writer._releaser is None else "still open", flush=True)
+atexit.register(check)
+from warehouse.duckdb import DuckDBWriter
+writer = DuckDBWriter({path!r}, release_after=60)
+writer.write([{{"record_id": "a", "x": 1}}])
+"""
+
+
+def test_writers_are_closed_at_exit_before_daemon_threads_stop(tmp_path):
+    """A release timer that fired during interpreter finalization died inside DuckDB's close and the
+    process aborted ("FATAL: exception not rethrown", seen after a full test run): open writers are
+    closed by an atexit handler, which runs while threads still can."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[2])
+    script = EXIT_SCRIPT.format(root=root, path=str(tmp_path / "w.duckdb"))
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "closed"
