@@ -135,10 +135,12 @@ async def generate(self, num, seed, model_name, model_version, fmt, output, url)
     option("--model", "model_name", default=None, help="Model name [default: DEFAULT_MODEL]."),
     option("--interval", type=click.FloatRange(0, 3600), default=0.0, help="Seconds between batches."),
     option("--batch-size", type=click.IntRange(min=1), default=1000, help="Records per batch."),
+    option("--cancel-wait", type=click.FloatRange(0.1, 600), default=15.0, show_default=True,
+           help="Seconds Ctrl-C waits for the API to accept the cancel before giving up."),
     argument("num", type=click.IntRange(min=1)),
     base=ApiCommand,
 )
-async def stream(self, num, batch_size, interval, model_name, seed, wait, url) -> None:
+async def stream(self, num, batch_size, interval, model_name, seed, wait, url, cancel_wait) -> None:
     """Stream NUM records into the warehouse and follow them landing; Ctrl-C offers to cancel."""
     body = _drop_none(num_samples=num, batch_size=batch_size, interval_seconds=interval, model_name=model_name,
                       seed=seed)
@@ -151,7 +153,12 @@ async def stream(self, num, batch_size, interval, model_name, seed, wait, url) -
                                  "rows")
         except asyncio.CancelledError:  # Ctrl-C; asyncio.run raises KeyboardInterrupt once this returns
             if not sys.stdin.isatty() or click.confirm(f"\ncancel stream {stream_id}?", default=True, err=True):
-                answer = await api.call("DELETE", f"/stream/{stream_id}", ok=(202, 409))
+                try:  # bounded: Ctrl-C must end the command even when the API does not answer
+                    answer = await api.call("DELETE", f"/stream/{stream_id}", ok=(202, 409), within=cancel_wait)
+                except CliError as exc:
+                    raise CliError(f"stream {stream_id} may still be running, the cancel failed: {exc}; "
+                                   f"try again with: cardiosynth send-command "
+                                   f"'{{\"command\": \"cancel\", \"id\": \"{stream_id}\"}}'") from None
                 click.echo(f"stream {stream_id}: {answer.get('state') or answer.get('error')}", err=True)
             raise
     if final["state"] != "completed":

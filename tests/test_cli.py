@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 import signal
 import subprocess
 from datetime import datetime, timezone
@@ -144,13 +146,21 @@ def test_ctrl_c_cancels_the_stream_it_follows(live, tables, stand_in_model):
                 "rows_sent": 0, "created_at": datetime.now(timezone.utc).isoformat()})
 
     live.published.side_effect = carry_out
+    # PYTHONFAULTHANDLER: should the CLI not exit, SIGABRT makes it print every thread's stack (see below)
     process = subprocess.Popen([CARDIOSYNTH, "stream", "1000", "--model", stand_in_model, "--url", live.url], cwd=ROOT,
-                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONFAULTHANDLER": "1"})
     try:
         wait_for(lambda: any(m == "GET" and p.startswith("/stream/") for m, p in live.requests), 60,
                  "the CLI to follow its stream")
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=60)
+        try:
+            out, err = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGABRT)
+            out, err = process.communicate(timeout=30)
+            raise AssertionError(f"the CLI was still running 60 s after Ctrl-C; requests served: {live.requests}; "
+                                 f"its threads and stderr:\n{err[-8000:]}") from None
     finally:
         process.kill()
     assert process.returncode == 130, err
@@ -160,6 +170,34 @@ def test_ctrl_c_cancels_the_stream_it_follows(live, tables, stand_in_model):
     assert isinstance(cancel, CancelCommand) and cancel.id == stream_id
     assert f"stream {stream_id}: cancelling" in err
 
+
+
+def test_ctrl_c_ends_the_command_when_the_cancel_gets_no_answer(live, tables, stand_in_model):
+    """Ctrl-C waits --cancel-wait seconds for the API to accept the cancel, then says so and exits 1."""
+    async def carry_out(command):
+        if isinstance(command, StreamCommand):
+            tables(status.streams, command.id, {
+                "stream_id": command.id, "kind": "stream", "state": "running", "num_samples": command.num_samples,
+                "rows_sent": 0, "created_at": datetime.now(timezone.utc).isoformat()})
+        else:
+            await asyncio.sleep(5)  # the cancel is accepted too late: the CLI gave up after 1 s
+
+    live.published.side_effect = carry_out
+    process = subprocess.Popen([CARDIOSYNTH, "stream", "1000", "--model", stand_in_model, "--url", live.url,
+                                "--cancel-wait", "1"], cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: any(m == "GET" and p.startswith("/stream/") for m, p in live.requests), 60,
+                 "the CLI to follow its stream")
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    stream_id = live.published.await_args_list[0].args[0].id
+    assert process.returncode == 1, err
+    lines = err.strip().splitlines()
+    assert lines[-1].startswith(f"Error: stream {stream_id} may still be running, the cancel failed: DELETE ")
+    assert f'cardiosynth send-command \'{{"command": "cancel", "id": "{stream_id}"}}\'' in lines[-1]
 
 # --- the real thing: a worker on the embedded broker ----------------------------------------------
 
