@@ -138,6 +138,17 @@ def test_status_and_models_print_tables_or_json(live):
     assert json.loads(result.stdout) == {"models": [], "total_count": 0, "default_model": "cvd"}
 
 
+def cli_in_a_terminal(*args: str) -> subprocess.Popen:
+    """`cardiosynth ARGS` as a terminal starts it, with SIGINT (Ctrl-C) at its default disposition.
+
+    A shell without job control starts background commands with SIGINT ignored, and children inherit
+    that: in a CI job started so, the CLI never saw the test's SIGINT and these tests timed out.
+    PYTHONFAULTHANDLER: should the CLI not exit anyway, SIGABRT makes it print every thread's stack."""
+    return subprocess.Popen([CARDIOSYNTH, *args], cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env={**os.environ, "PYTHONFAULTHANDLER": "1"},
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+
+
 def test_ctrl_c_cancels_the_stream_it_follows(live, tables, stand_in_model):
     def carry_out(command):
         if isinstance(command, StreamCommand):
@@ -146,10 +157,7 @@ def test_ctrl_c_cancels_the_stream_it_follows(live, tables, stand_in_model):
                 "rows_sent": 0, "created_at": datetime.now(timezone.utc).isoformat()})
 
     live.published.side_effect = carry_out
-    # PYTHONFAULTHANDLER: should the CLI not exit, SIGABRT makes it print every thread's stack (see below)
-    process = subprocess.Popen([CARDIOSYNTH, "stream", "1000", "--model", stand_in_model, "--url", live.url], cwd=ROOT,
-                               stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={**os.environ, "PYTHONFAULTHANDLER": "1"})
+    process = cli_in_a_terminal("stream", "1000", "--model", stand_in_model, "--url", live.url)
     try:
         wait_for(lambda: any(m == "GET" and p.startswith("/stream/") for m, p in live.requests), 60,
                  "the CLI to follow its stream")
@@ -183,9 +191,7 @@ def test_ctrl_c_ends_the_command_when_the_cancel_gets_no_answer(live, tables, st
             await asyncio.sleep(5)  # the cancel is accepted too late: the CLI gave up after 1 s
 
     live.published.side_effect = carry_out
-    process = subprocess.Popen([CARDIOSYNTH, "stream", "1000", "--model", stand_in_model, "--url", live.url,
-                                "--cancel-wait", "1"], cwd=ROOT, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+    process = cli_in_a_terminal("stream", "1000", "--model", stand_in_model, "--url", live.url, "--cancel-wait", "1")
     try:
         wait_for(lambda: any(m == "GET" and p.startswith("/stream/") for m, p in live.requests), 60,
                  "the CLI to follow its stream")
