@@ -62,10 +62,10 @@ class ApiClient:
                    ok: tuple[int, ...] = (200,), within: float | None = None) -> Any:
         """The answer's body (parsed when JSON); a status outside `ok` raises with the API's message.
         `within`: seconds the whole call may take (None: no limit beyond the session's)."""
-        timeout = aiohttp.ClientTimeout(total=within, sock_connect=5) if within is not None else None
+        limit = {"timeout": aiohttp.ClientTimeout(total=within, sock_connect=5)} if within is not None else {}
         try:
             async with self.session.request(method, self.url + path, json=json, headers={"Accept": accept},
-                                            **({"timeout": timeout} if timeout else {})) as resp:
+                                            **limit) as resp:
                 body, content_type, status = await resp.read(), resp.content_type, resp.status
         except aiohttp.InvalidURL:
             raise CliError(f"invalid --url {self.url!r}: expected http://HOST:PORT") from None

@@ -149,61 +149,55 @@ def cli_in_a_terminal(*args: str) -> subprocess.Popen:
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
-def test_ctrl_c_cancels_the_stream_it_follows(live, tables, stand_in_model):
-    def carry_out(command):
+def ctrl_c_while_following(live, tables, *args: str, cancel_delay: float = 0.0) -> tuple[str, str, int]:
+    """Start `cardiosynth stream 1000 ARGS`, press Ctrl-C once it follows its stream; (stream id, stderr, exit code).
+
+    Stream commands become running entries in the status view; a cancel is accepted after cancel_delay seconds."""
+    async def carry_out(command):
         if isinstance(command, StreamCommand):
             tables(status.streams, command.id, {
                 "stream_id": command.id, "kind": "stream", "state": "running", "num_samples": command.num_samples,
                 "rows_sent": 0, "created_at": datetime.now(timezone.utc).isoformat()})
+        elif cancel_delay:
+            await asyncio.sleep(cancel_delay)
 
     live.published.side_effect = carry_out
-    process = cli_in_a_terminal("stream", "1000", "--model", stand_in_model, "--url", live.url)
+    process = cli_in_a_terminal("stream", "1000", "--url", live.url, *args)
     try:
         wait_for(lambda: any(m == "GET" and p.startswith("/stream/") for m, p in live.requests), 60,
                  "the CLI to follow its stream")
         process.send_signal(signal.SIGINT)
         try:
-            out, err = process.communicate(timeout=60)
+            _, err = process.communicate(timeout=60)
         except subprocess.TimeoutExpired:
             process.send_signal(signal.SIGABRT)
-            out, err = process.communicate(timeout=30)
+            _, err = process.communicate(timeout=30)
             raise AssertionError(f"the CLI was still running 60 s after Ctrl-C; requests served: {live.requests}; "
                                  f"its threads and stderr:\n{err[-8000:]}") from None
     finally:
         process.kill()
-    assert process.returncode == 130, err
-    stream_id = live.published.await_args_list[0].args[0].id
+    return live.published.await_args_list[0].args[0].id, err, process.returncode
+
+
+def test_ctrl_c_cancels_the_stream_it_follows(live, tables, stand_in_model):
+    stream_id, err, code = ctrl_c_while_following(live, tables, "--model", stand_in_model)
+    assert code == 130, err
     assert ("DELETE", f"/stream/{stream_id}") in live.requests
     cancel = live.published.await_args_list[-1].args[0]
     assert isinstance(cancel, CancelCommand) and cancel.id == stream_id
     assert f"stream {stream_id}: cancelling" in err
 
 
-
 def test_ctrl_c_ends_the_command_when_the_cancel_gets_no_answer(live, tables, stand_in_model):
     """Ctrl-C waits --cancel-wait seconds for the API to accept the cancel, then says so and exits 1."""
-    async def carry_out(command):
-        if isinstance(command, StreamCommand):
-            tables(status.streams, command.id, {
-                "stream_id": command.id, "kind": "stream", "state": "running", "num_samples": command.num_samples,
-                "rows_sent": 0, "created_at": datetime.now(timezone.utc).isoformat()})
-        else:
-            await asyncio.sleep(5)  # the cancel is accepted too late: the CLI gave up after 1 s
-
-    live.published.side_effect = carry_out
-    process = cli_in_a_terminal("stream", "1000", "--model", stand_in_model, "--url", live.url, "--cancel-wait", "1")
-    try:
-        wait_for(lambda: any(m == "GET" and p.startswith("/stream/") for m, p in live.requests), 60,
-                 "the CLI to follow its stream")
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=60)
-    finally:
-        process.kill()
-    stream_id = live.published.await_args_list[0].args[0].id
-    assert process.returncode == 1, err
+    # the cancel is accepted after 5 s: too late, the CLI gave up after 1 s
+    stream_id, err, code = ctrl_c_while_following(live, tables, "--model", stand_in_model, "--cancel-wait", "1",
+                                                  cancel_delay=5)
+    assert code == 1, err
     lines = err.strip().splitlines()
     assert lines[-1].startswith(f"Error: stream {stream_id} may still be running, the cancel failed: DELETE ")
     assert f'cardiosynth send-command \'{{"command": "cancel", "id": "{stream_id}"}}\'' in lines[-1]
+
 
 # --- the real thing: a worker on the embedded broker ----------------------------------------------
 
