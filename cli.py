@@ -76,7 +76,7 @@ def _drop_none(**fields: Any) -> dict[str, Any]:
     option("--epochs", type=click.IntRange(min=1), default=None, help="Epochs (CTGAN, TVAE, CopulaGAN)."),
     option("--dataset", default=None, help="CSV in the worker's data directory [default: DEFAULT_DATASET]."),
     option("--model", "model_name", default=None, help="Model name [default: DEFAULT_MODEL]."),
-    option("--method", default=None, help="gaussian_copula, ctgan, tvae or copulagan [default: DEFAULT_METHOD]."),
+    option("--method", default=None, help="A method of GET /train/methods (cart, gaussian_copula, ctgan, ...) [default: DEFAULT_METHOD]."),
     base=ApiCommand,
 )
 async def train(self, method, model_name, dataset, epochs, overwrite, wait, url) -> None:

@@ -71,9 +71,14 @@ class Settings(BaseSettings):
         None, description="Local copies of synthesizers loaded from a URL store; default <state_dir>/model-cache."
     )
     default_model: str = Field("cvd", description="Model used when a request names none.")
-    default_method: str = Field("gaussian_copula", description="Method used when /train names none.")
+    default_method: str = Field("cart", description="Method used when /train names none.")
     default_dataset: str = Field("cvd_sample_3463.csv", description="Dataset used when /train names none.")
     holdout_fraction: float = Field(0.2, description="Share of a dataset held out of training to evaluate on.")
+    max_bad_row_share: float = Field(
+        0.01, ge=0.0, le=1.0,
+        description="Malformed rows (wrong field count, wrong type, typo levels) a dataset may have: they are dropped "
+                    "and listed; more fails the training.",
+    )
     training_processes: int = Field(1, description="Trainings that run at once (each in its own process).")
     sampling_processes: int = Field(1, description="Processes that sample records for this worker.")
     pool_niceness: int = Field(

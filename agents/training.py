@@ -54,6 +54,7 @@ async def start_training(command: TrainCommand) -> None:
         "parameters": command.parameters, "models_dir": str(res.settings.models_dir),
         "enable_gpu": res.settings.enable_gpu, "keep_bmi_rule": command.keep_bmi_rule,
         "holdout_fraction": command.holdout_fraction, "target": command.target,
+        "max_bad_row_share": res.settings.max_bad_row_share,
     }
     _running[command.id] = asyncio.ensure_future(_train(job))
 

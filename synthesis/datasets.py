@@ -91,10 +91,15 @@ def list_datasets(data_dir: Path) -> list[dict[str, Any]]:
 
 def read_dataset(path: Path):
     """Read a CSV into a DataFrame with snake_cased columns; DatasetError says what is wrong."""
+    return read_csv_table(path)
+
+
+def read_csv_table(path: Path, **options):
+    """pandas.read_csv(path, **options) with snake_cased columns and the size checks; DatasetError says what is wrong."""
     import pandas as pd
 
     try:
-        df = pd.read_csv(path)
+        df = pd.read_csv(path, **options)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError) as exc:
         raise DatasetError(f"{path.name} cannot be parsed as a CSV table: {exc}") from None
     if df.shape[1] < 1 or len(df) < 10:

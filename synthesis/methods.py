@@ -131,9 +131,53 @@ METHODS: dict[str, Method] = {
     m.name: m
     for m in (
         Method(
+            "cart",
+            "synthesis.synthesizers.cart.CARTSynthesizer",
+            "Sequential decision trees (synthpop's CART): each column drawn from a leaf of real values given the "
+            "columns before it. Keeps the relations between risk factors and outcome; trains in seconds; the default.",
+            None,
+            {
+                "min_leaf": Parameter(
+                    "int", "Training rows every leaf holds at least: each drawn value is shared by that many "
+                    "real people (the privacy guard; 1 copies rows).", 30, 1, 1_000_000,
+                ),
+            },
+        ),
+        Method(
+            "arf",
+            "synthesis.synthesizers.arf.ARFSynthesizer",
+            "Adversarial random forests (Watson et al. 2023): a forest trained against its own fakes until it "
+            "cannot tell them apart, then columns drawn independently within its leaves.",
+            None,
+            {
+                "num_trees": Parameter("int", "Trees in the forest.", 20, 1, 500),
+                "min_node_size": Parameter("int", "Real rows every leaf holds at least.", 5, 1, 1_000_000),
+                "delta": Parameter("float", "Stop once the forest's out-of-bag accuracy is at most 0.5 + delta.",
+                                   0.0, 0.0, 0.5),
+                "max_iters": Parameter("int", "Most adversarial rounds.", 10, 1, 50),
+                "max_fit_rows": Parameter("int", "Rows the forest learns from at most (a seeded sample; 0: every "
+                                          "row); bounds the model's size.", 50_000, 0, 100_000_000),
+            },
+        ),
+        Method(
+            "mst",
+            "synthesis.synthesizers.mst.MSTSynthesizer",
+            "Differentially private: noisy one- and two-way counts on a tree of column pairs (after MST, McKenna et "
+            "al. 2021). The guarantee is (epsilon, delta)-DP; the price is fidelity, most on small tables.",
+            None,
+            {
+                "epsilon": Parameter("float", "Privacy budget: smaller is more private and less faithful.",
+                                     1.0, 0.01, 100.0),
+                "delta": Parameter("float", "Probability the epsilon guarantee may fail.", 1e-9, 1e-15, 1e-3),
+                "bins": Parameter("int", "Equal-width bins each numeric column is cut into.", 10, 2, 256),
+            },
+            defaults={"epsilon": 1.0, "delta": 1e-9},  # recorded in every manifest: the guarantee a model carries
+        ),
+        Method(
             "gaussian_copula",
             "sdv.single_table.GaussianCopulaSynthesizer",
-            "Gaussian copula over fitted marginals: seconds to train, strong column shapes; the default.",
+            "Gaussian copula over fitted marginals: seconds to train, strong column shapes, weak on relations "
+            "between columns.",
             None,
             {**_COPULA, **_FIT_ROWS},
         ),

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from models_store import open_store
-from synthesis.datasets import read_dataset
+from synthesis.dataset_check import check_dataset
 from synthesis.holdout import split_holdout
 from synthesis import speedups
 from synthesis.methods import DEFAULT_FIT_ROWS, default_epochs, get_method
@@ -22,6 +22,7 @@ from synthesis.process import exit_with_parent
 
 logger = logging.getLogger(__name__)
 TABLE = "records"
+DEFAULT_MAX_BAD_ROW_SHARE = 0.01
 _progress_queue = None
 
 
@@ -99,8 +100,8 @@ def train_model(job: dict[str, Any]) -> dict[str, Any]:
     started = time.perf_counter()
     method = get_method(job["method"])
     dataset_file = Path(job["dataset_file"])
-    _report(task_id, 1, f"reading {dataset_file.name}")
-    df = read_dataset(dataset_file)
+    _report(task_id, 1, f"reading and checking {dataset_file.name}")
+    df, data_check = check_dataset(dataset_file, job.get("max_bad_row_share", DEFAULT_MAX_BAD_ROW_SHARE))
     dataset_sha = hashlib.sha256(dataset_file.read_bytes()).hexdigest()
     _report(task_id, 3, f"detecting metadata of {len(df)} rows x {df.shape[1]} columns")
     metadata = Metadata.detect_from_dataframes({TABLE: df})
@@ -146,7 +147,7 @@ def train_model(job: dict[str, Any]) -> dict[str, Any]:
     metadata_dict = metadata.to_dict()
     metadata.save_to_json(str(staging / "metadata.json"))
     if report is not None:
-        (staging / "report.json").write_text(json.dumps(report))
+        (staging / "report.json").write_text(json.dumps(report | {"data_check": data_check}))
     training_seconds = time.perf_counter() - started
     manifest = {
         "method": method.name,
@@ -154,6 +155,7 @@ def train_model(job: dict[str, Any]) -> dict[str, Any]:
         "dataset_path": job["dataset_path"],
         "dataset_sha256": dataset_sha,
         "rows": int(len(df)),
+        "data_check": data_check,
         "training_rows": int(len(train_df)),
         "holdout_fraction": holdout_fraction,
         "target": target,

@@ -11,7 +11,7 @@ from web.report_html import render_report
 
 INFO_FIELDS = ("name", "version", "method", "parameters", "dataset_path", "rows", "columns", "created_at",
                "training_seconds", "versions", "device", "metrics", "evaluation_error", "keep_bmi_rule",
-               "holdout_fraction", "target")
+               "holdout_fraction", "target", "data_check")
 
 
 def _manifest(name: str, version=None) -> dict:

@@ -50,6 +50,21 @@ def _get(report: dict, *path: str) -> Any:
     return report
 
 
+SEED_FIGURE_OF = {
+    "Quality score": "quality_score", "Column Shapes": "column_shapes", "Column Pair Trends": "column_pair_trends",
+    "TSTR AUC": "tstr_auc", "TSTR / TRTR": "tstr_ratio", "DCR share": "dcr_share",
+    "Identical to training": "identical_to_training", "Identical to holdout": "identical_to_holdout",
+    "BMI rule broken": "bmi_off_share",
+}
+
+
+def _over_seeds(report: dict, name: str, percent: bool) -> str:
+    figure = _get(report, "seeds", "figures", SEED_FIGURE_OF.get(name, ""))
+    if not figure or figure.get("mean") is None:
+        return ""
+    return f"{_number(figure['mean'], percent)} ± {_number(figure['std'], percent)}"
+
+
 def score_rows(report: dict) -> list[tuple[str, Any, bool, str]]:
     """(name, value, shown as percent, one-line meaning) for every headline figure of the report."""
     quality = ("fidelity", "quality")
@@ -98,13 +113,19 @@ def header(manifest: dict) -> str:
         ("Trained at", manifest.get("created_at")),
         ("Training seconds", manifest.get("training_seconds")),
     ]
+    parameters = manifest.get("parameters") or {}
+    if "epsilon" in parameters:
+        facts.append(("Differential privacy", f"epsilon={parameters['epsilon']}, delta={parameters.get('delta')}: "
+                      "the model saw the data only through noisy measurements"))
     cells = "".join(f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in facts if v is not None)
     return f"<h1>Evaluation of {escape(name)}</h1><table>{cells}</table>"
 
 
 def scores_section(report: dict) -> str:
+    seeds = _get(report, "seeds", "seeds") or [report.get("seed", 0)]
     rows = "".join(
         f'<tr><th>{escape(name)}</th><td class="num">{_number(value, percent)}</td>'
+        f'<td class="num">{escape(_over_seeds(report, name, percent))}</td>'
         f'<td class="meaning">{escape(meaning)}</td></tr>'
         for name, value, percent, meaning in score_rows(report)
     )
@@ -112,7 +133,26 @@ def scores_section(report: dict) -> str:
     counts = ", ".join(f"{escape(str(k))}: {escape(str(v))}" for k, v in rows_info.items())
     reason = _get(report, "utility", "reason")
     note = f"<p>Utility not measured: {escape(reason)}</p>" if reason else ""
-    return f"<h2>Scores</h2><p>Rows — {counts}</p><table>{rows}</table>{note}"
+    head = (f"<tr><th></th><th>seed {escape(str(seeds[0]))}</th><th>mean ± sd over {len(seeds)} seeds</th>"
+            "<th></th></tr>")
+    return (f"<h2>Scores</h2><p>Rows — {counts}. Each seed draws a synthetic set as large as the training part "
+            f"(seeds {escape(', '.join(map(str, seeds)))}).</p><table>{head}{rows}</table>{note}")
+
+
+def data_check_section(report: dict) -> str:
+    check = report.get("data_check")
+    if not check:
+        return ""
+    findings = "".join(f"<li>{escape(f)}</li>" for f in check.get("findings") or [])
+    missing = ", ".join(
+        f"{escape(name)} {info['missing_share']:.1%}" for name, info in (check.get("columns") or {}).items()
+        if info.get("missing_share")
+    ) or "none"
+    summary = (f"{check['rows_read']} rows read, {check['rows_dropped']} dropped as malformed "
+               f"({check['dropped_share']:.2%}; at most {check['max_bad_share']:.0%} allowed), "
+               f"{check['duplicate_rows']} duplicate rows kept. Missing values: {missing}.")
+    body = f"<ul>{findings}</ul>" if findings else "<p>No problem found.</p>"
+    return f"<h2>Input data check</h2><p>{escape(summary)}</p>{body}"
 
 
 def privacy_section(report: dict) -> str:
@@ -173,6 +213,7 @@ def render_report(manifest: dict, report: dict, real_df=None, synthetic_df=None)
     return (
         f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
         f"<style>{STYLE}</style></head><body>{header(manifest)}{scores_section(report)}{privacy_section(report)}"
+        f"{data_check_section(report)}"
         f"{distributions_section(report)}{pairs_section(report)}<p class=\"meaning\">Evaluation time: {timing}</p>"
         "</body></html>"
     )

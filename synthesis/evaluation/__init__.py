@@ -6,7 +6,7 @@ import math
 import time
 from typing import Any
 
-from synthesis.evaluation.fidelity import fidelity
+from synthesis.evaluation.fidelity import fidelity, quality
 from synthesis.evaluation.plots import plot_data
 from synthesis.evaluation.privacy import privacy
 from synthesis.evaluation.schema import column_kinds, metadata_dict
@@ -29,8 +29,13 @@ def json_safe(value: Any) -> Any:
     return value
 
 
-def evaluate(train_df, holdout_df, synthetic_df, metadata, target: str = "heart_disease", seed: int = 0) -> dict:
-    """Fidelity, utility (TSTR/TRTR), privacy, rule checks and plot data of synthetic_df, as a JSON-ready dict."""
+def evaluate(train_df, holdout_df, synthetic_df, metadata, target: str = "heart_disease", seed: int = 0,
+             full: bool = True) -> dict:
+    """Fidelity, utility (TSTR/TRTR), privacy, rule checks and plot data of synthetic_df, as a JSON-ready dict.
+
+    full=False leaves out what does not change with the sampling seed or only serves the page (the
+    diagnostic, the holdout's own quality, plot data): what a repeat over further seeds needs.
+    """
     if holdout_df is None or len(holdout_df) == 0:
         raise ValueError("evaluate needs holdout rows: real rows the synthesizer was not trained on")
     if isinstance(synthetic_df, dict):  # SDV 2.0's sample() can answer {table: frame}
@@ -51,7 +56,10 @@ def evaluate(train_df, holdout_df, synthetic_df, metadata, target: str = "heart_
         seconds[part] = round(time.perf_counter() - began, 3)
         return result
 
-    report["fidelity"] = timed("fidelity", lambda: fidelity(train_df, holdout_df, synthetic_df, metadata))
+    if full:
+        report["fidelity"] = timed("fidelity", lambda: fidelity(train_df, holdout_df, synthetic_df, metadata))
+    else:
+        report["fidelity"] = timed("fidelity", lambda: {"quality": quality(train_df, synthetic_df, metadata)})
     report["utility"] = timed(
         "utility", lambda: utility(train_df, holdout_df, synthetic_df, numeric, categorical, target, seed)
     )
@@ -61,9 +69,11 @@ def evaluate(train_df, holdout_df, synthetic_df, metadata, target: str = "heart_
     rules = timed("rules", lambda: bmi_rule_report(synthetic_df, train_df))
     if rules is not None:
         report["rules"] = {"bmi": rules}
-    plots = timed("plots", lambda: plot_data(train_df, synthetic_df, numeric, categorical, seed))
-    plots["pair_trend_scores"] = report["fidelity"]["quality"].pop("pair_trend_scores")
-    report["plots"] = plots
+    pair_trend_scores = report["fidelity"]["quality"].pop("pair_trend_scores")
+    if full:
+        plots = timed("plots", lambda: plot_data(train_df, synthetic_df, numeric, categorical, seed))
+        plots["pair_trend_scores"] = pair_trend_scores
+        report["plots"] = plots
     seconds["total"] = round(time.perf_counter() - started, 3)
     report["seconds"] = seconds
     return json_safe(report)

@@ -263,9 +263,14 @@
       setProgress(row._quality, typeof score === "number" ? score * 100 : 0,
         typeof score === "number" ? fmtPct(score) : (info.evaluation_error ? "not evaluated" : "–"),
         typeof score === "number" ? (score >= 0.8 ? "good" : score >= 0.6 ? "fair" : "poor") : "none");
-      row._quality.node.title = info.evaluation_error || detail.error || "SDMetrics quality score";
+      const spread = metrics.spread || {};
+      const seeds = `mean of ${metrics.evaluation_seeds || 1} seeds`;
+      row._quality.node.title = info.evaluation_error || detail.error ||
+        `SDMetrics quality score, ${seeds}, sd ${fmtNum(spread.quality_score)}`;
       setText(row.cells[4], fmtNum(metrics.tstr_auc));
+      row.cells[4].title = `${seeds}, sd ${fmtNum(spread.tstr_auc)}; TRTR ${fmtNum(metrics.trtr_auc)}`;
       setText(row.cells[5], fmtNum(metrics.dcr_share));
+      row.cells[5].title = `${seeds}, sd ${fmtNum(spread.dcr_share)}`;
       setText(row.cells[6], fmtInt(info.training_rows));
       setText(row.cells[7], fmtTime(info.created_at));
       row._report.href = `models/${encodeURIComponent(model.name)}/report.html`;
