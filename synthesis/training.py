@@ -89,6 +89,20 @@ def describe_columns(metadata_dict: dict[str, Any], df) -> list[dict[str, Any]]:
     return out
 
 
+def build_synthesizer(method, metadata, parameters: dict[str, Any], epochs: int | None, training_rows: int,
+                      enable_gpu: bool = False):
+    """(synthesizer, its keyword arguments, fit_rows, epochs) as the service builds it for a method."""
+    module, cls_name = method.synthesizer.rsplit(".", 1)
+    cls = getattr(importlib.import_module(module), cls_name)
+    kwargs = {**method.defaults, **parameters}
+    fit_rows = kwargs.pop("fit_rows", DEFAULT_FIT_ROWS)
+    epochs = epochs or default_epochs(method, training_rows)
+    if method.epochs is not None:
+        kwargs["epochs"] = epochs
+        kwargs["enable_gpu"] = bool(enable_gpu)
+    return cls(metadata, **kwargs), kwargs, fit_rows, epochs
+
+
 def train_model(job: dict[str, Any]) -> dict[str, Any]:
     """Fit job['method'] on job['dataset_file'] and publish it to the store; returns the manifest."""
     import sdv
@@ -112,15 +126,9 @@ def train_model(job: dict[str, Any]) -> dict[str, Any]:
     else:
         train_df, holdout_df = df, None
 
-    module, cls_name = method.synthesizer.rsplit(".", 1)
-    cls = getattr(importlib.import_module(module), cls_name)
-    kwargs = {**method.defaults, **(job.get("parameters") or {})}
-    fit_rows = kwargs.pop("fit_rows", DEFAULT_FIT_ROWS)
-    epochs = job.get("epochs") or default_epochs(method, len(train_df))
-    if method.epochs is not None:
-        kwargs["epochs"] = epochs
-        kwargs["enable_gpu"] = bool(job.get("enable_gpu", True))
-    synthesizer = cls(metadata, **kwargs)
+    synthesizer, kwargs, fit_rows, epochs = build_synthesizer(
+        method, metadata, job.get("parameters") or {}, job.get("epochs"), len(train_df), job.get("enable_gpu", True)
+    )
 
     # Epoch methods spend 5-10% preprocessing; the epochs then fill 10-95%.
     def on_epoch(done: int, total: int) -> None:

@@ -78,7 +78,7 @@ def test_a_url_that_is_not_one_says_so():
 
 
 @pytest.mark.parametrize("args, says", [
-    (["train", "--method", "gan"], "unknown method 'gan'; available: ['copulagan', 'ctgan', 'gaussian_copula', 'tvae']"
+    (["train", "--method", "gan"], "unknown method 'gan'; available: ['arf', 'cart', 'copulagan', 'ctgan', 'gaussian_copula', 'mst', 'tvae']"
                                    " (HTTP 422 from POST /train)"),
     (["train", "--method", "gaussian_copula", "--epochs", "5"], "does not train in epochs"),
     (["generate", "200000"], "num_samples must be at most 100000 when returned inline (HTTP 422"),

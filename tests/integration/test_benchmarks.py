@@ -17,7 +17,7 @@ pytestmark = pytest.mark.integration
     [
         ("benchmarks/stream_bench.py", "pipeline: POST /stream -> rows in DuckDB"),
         ("benchmarks/warehouse_bench.py", "snowflake (fakesnow)"),
-        ("benchmarks/quality_bench.py", "best per method"),
+        ("benchmarks/quality_bench.py", "all methods: quality, TSTR/TRTR and privacy"),
         ("benchmarks/latency_bench.py", "GET /health"),
         ("benchmarks/training_bench.py", "service / direct"),
         ("benchmarks/scale_bench.py", "x one worker"),

@@ -55,13 +55,13 @@ def job_for(method: str, models_dir, **extra) -> dict:
     }
 
 
-def test_the_registry_has_the_four_methods():
-    assert sorted(METHODS) == ["copulagan", "ctgan", "gaussian_copula", "tvae"]
-    assert METHODS["gaussian_copula"].epochs is None
+def test_the_registry_has_every_method():
+    assert sorted(METHODS) == ["arf", "cart", "copulagan", "ctgan", "gaussian_copula", "mst", "tvae"]
+    assert all(METHODS[m].epochs is None for m in ("cart", "arf", "mst", "gaussian_copula"))
     assert all(METHODS[m].epochs for m in ("ctgan", "tvae", "copulagan"))
 
 
-@pytest.mark.parametrize("method", ["gaussian_copula", "ctgan", "tvae", "copulagan"])
+@pytest.mark.parametrize("method", ["cart", "arf", "mst", "gaussian_copula", "ctgan", "tvae", "copulagan"])
 def test_each_method_trains_and_publishes_a_manifest(method, tmp_path, progress):
     manifest = train_model(job_for(method, tmp_path / "models"))
 
@@ -90,7 +90,8 @@ def test_each_method_trains_and_publishes_a_manifest(method, tmp_path, progress)
     epoch_messages = [m for m in progress.messages if m.startswith("epoch ")]
     if METHODS[method].epochs is None:
         assert epoch_messages == []
-        assert manifest["parameters"] == {"fit_rows": DEFAULT_FIT_ROWS}
+        # the method's recorded defaults too: an mst model always names the epsilon it guarantees
+        assert manifest["parameters"] == {"fit_rows": DEFAULT_FIT_ROWS, **METHODS[method].defaults}
     else:
         # one event per epoch actually completed, in order, not the configured default of 300
         assert epoch_messages == [f"epoch {i}/{EPOCHS}" for i in range(1, EPOCHS + 1)]
@@ -106,6 +107,10 @@ def test_each_method_trains_and_publishes_a_manifest(method, tmp_path, progress)
                 "bmi_off_share_without_rule"):
         assert metrics[key] is not None and 0 <= metrics[key] <= 1, (method, key, metrics[key])
     assert isinstance(metrics["privacy_flagged"], bool)
+    # three synthetic sets as large as the training part; the headline is their mean
+    assert metrics["evaluation_seeds"] == 3 and metrics["synthetic_rows"] == manifest["training_rows"] == 2770
+    assert metrics["spread"]["quality_score"] is not None
+    assert manifest["data_check"]["rows_dropped"] == 0 and manifest["data_check"]["findings"] == []
     report = json.loads((store.version_dir(name, 1) / "report.json").read_text())
     if metrics["tstr_auc"] is None:
         # after 2 epochs a model may sample one class of heart_disease only: then TSTR says why
@@ -170,6 +175,11 @@ def test_unknown_method_lists_the_available_ones():
         ("tvae", {"loss_factor": -1}, "loss_factor must be >= 0.0"),
         ("gaussian_copula", {"default_distribution": "cauchy"}, "default_distribution must be one of"),
         ("copulagan", {"default_distribution": None}, "default_distribution must be one of"),
+        ("cart", {"min_leaf": 0}, "min_leaf must be >= 1"),
+        ("cart", {"epochs": 10}, "unknown parameter 'epochs' for cart"),
+        ("arf", {"delta": 0.6}, "delta must be <= 0.5"),
+        ("mst", {"epsilon": 0}, "epsilon must be >= 0.01"),
+        ("mst", {"epsilon": "high"}, "epsilon must be a number"),
     ],
 )
 def test_bad_parameters_are_rejected_naming_the_field(method, parameters, problem):

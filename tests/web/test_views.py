@@ -432,7 +432,7 @@ async def test_train_with_an_empty_body_uses_the_defaults(client, publish, store
     resp = await client.post("/train", json={})
     assert resp.status == 202
     (command,) = publish.await_args.args
-    assert (command.method, command.model_name, command.dataset_path) == ("gaussian_copula", "cvd", SAMPLE)
+    assert (command.method, command.model_name, command.dataset_path) == ("cart", "cvd", SAMPLE)
     assert command.epochs is None
 
 
@@ -485,13 +485,15 @@ async def test_training_status_and_list(client, tables):
     assert [t["task_id"] for t in listed["tasks"]] == ["t-1"] and listed["total_count"] == 1
 
 
-async def test_methods_lists_the_four_with_parameters(client):
+async def test_methods_lists_every_method_with_parameters(client):
     resp = await client.get("/train/methods")
     assert resp.status == 200
     body = await resp.json()
     methods = {m["name"]: m for m in body["methods"]}
-    assert set(methods) == {"gaussian_copula", "ctgan", "tvae", "copulagan"}
-    assert body["default_method"] == "gaussian_copula"
+    assert set(methods) == {"cart", "arf", "mst", "gaussian_copula", "ctgan", "tvae", "copulagan"}
+    assert body["default_method"] == "cart"
+    assert methods["cart"]["parameters"]["min_leaf"]["default"] == 30
+    assert methods["mst"]["parameters"]["epsilon"]["type"] == "float"
     assert methods["ctgan"]["trains_in_epochs"] is True and methods["ctgan"]["default_epochs"] == 600
     assert methods["gaussian_copula"]["trains_in_epochs"] is False
     assert methods["ctgan"]["parameters"]["batch_size"]["default"] == 500
