@@ -177,12 +177,14 @@ def main() -> None:
     parser.add_argument("--full-only", action="store_true", help="only the table on the full-size stand-in")
     parser.add_argument("--rows", type=int, default=FULL_ROWS, help="rows of the stand-in")
     parser.add_argument("--match", default="", help="run only the methods whose label holds this")
+    parser.add_argument("--labels", default="", help="comma-separated labels to run (default: all)")
     parser.add_argument("--torch-threads", type=int, default=2)
     parser.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "cardiosynth-bench")
     parser.add_argument("--json", type=Path, help="also write every run here")
     args = parser.parse_args()
     rows = 5_000 if args.smoke else args.rows
-    pick = lambda runs: [r for r in runs if args.match in r[0]]  # noqa: E731
+    labels = set(filter(None, args.labels.split(",")))
+    pick = lambda runs: [r for r in runs if args.match in r[0] and (not labels or r[0] in labels)]  # noqa: E731
     out: list[dict] = []
     started = time.perf_counter()
     if not args.full_only:

@@ -17,7 +17,7 @@ from synthesis.dataset_check import check_dataset
 from synthesis.holdout import split_holdout
 from synthesis import speedups
 from synthesis.methods import DEFAULT_FIT_ROWS, default_epochs, get_method
-from synthesis.quality import MAX_EVALUATION_HOLDOUT_ROWS, evaluate_fit, metrics_summary
+from synthesis.quality import EVALUATION_SEEDS, MAX_EVALUATION_HOLDOUT_ROWS, evaluate_fit, metrics_summary
 from synthesis.process import exit_with_parent
 
 logger = logging.getLogger(__name__)
@@ -141,7 +141,8 @@ def train_model(job: dict[str, Any]) -> dict[str, Any]:
     fit_seconds = time.perf_counter() - fit_started
     report = None
     if holdout_df is not None:
-        _report(task_id, 96, f"evaluating on {min(len(holdout_df), MAX_EVALUATION_HOLDOUT_ROWS)} held-out rows")
+        _report(task_id, 96, f"evaluating {len(EVALUATION_SEEDS)} synthetic sets on "
+                             f"{min(len(holdout_df), MAX_EVALUATION_HOLDOUT_ROWS)} held-out rows")
         try:
             report = evaluate_fit(synthesizer, metadata, train_df, holdout_df, target, job.get("keep_bmi_rule", True))
         except Exception as exc:  # a model that cannot be scored is still a model: say why
