@@ -39,6 +39,7 @@ from standin import DESCRIPTION, FULL_ROWS, SAMPLE, make_standin  # noqa: E402
 # and the differential-privacy budgets.
 SAMPLE_RUNS = [
     ("cart", "cart", {}),
+    ("cart smoothing=false", "cart", {"smoothing": False}),
     ("cart min_leaf=5", "cart", {"min_leaf": 5}),
     ("cart min_leaf=1", "cart", {"min_leaf": 1}),
     ("arf", "arf", {}),
@@ -52,6 +53,7 @@ SAMPLE_RUNS = [
 ]
 FULL_RUNS = [
     ("cart", "cart", {}),
+    ("cart smoothing=false", "cart", {"smoothing": False}),
     ("arf", "arf", {}),
     ("mst eps=1", "mst", {"epsilon": 1.0}),
     ("gaussian_copula", "gaussian_copula", {}),

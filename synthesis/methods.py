@@ -12,7 +12,7 @@ class ParameterError(ValueError):
 
 @dataclass(frozen=True)
 class Parameter:
-    type: str  # "int", "float", "choice", "int_list"
+    type: str  # "int", "float", "bool", "choice", "int_list"
     description: str
     default: Any = None
     minimum: float | None = None
@@ -23,6 +23,10 @@ class Parameter:
         if self.type == "choice":
             if value not in self.choices:
                 raise ParameterError(f"{name} must be one of {list(self.choices)}, got {value!r}")
+            return value
+        if self.type == "bool":
+            if not isinstance(value, bool):
+                raise ParameterError(f"{name} must be true or false, got {value!r}")
             return value
         if self.type == "int_list":
             if not isinstance(value, list) or not value or not all(_is_int(v) and 1 <= v <= 4096 for v in value):
@@ -140,6 +144,10 @@ METHODS: dict[str, Method] = {
                 "min_leaf": Parameter(
                     "int", "Training rows every leaf holds at least: each drawn value is shared by that many "
                     "real people (the privacy guard; 1 copies rows).", 30, 1, 1_000_000,
+                ),
+                "smoothing": Parameter(
+                    "bool", "Move each drawn number by its leaf's kernel bandwidth instead of handing out one "
+                    "person's exact value (synthpop's density smoothing).", True,
                 ),
             },
         ),

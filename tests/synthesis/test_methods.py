@@ -177,6 +177,7 @@ def test_unknown_method_lists_the_available_ones():
         ("copulagan", {"default_distribution": None}, "default_distribution must be one of"),
         ("cart", {"min_leaf": 0}, "min_leaf must be >= 1"),
         ("cart", {"epochs": 10}, "unknown parameter 'epochs' for cart"),
+        ("cart", {"smoothing": "yes"}, "smoothing must be true or false, got 'yes'"),
         ("arf", {"delta": 0.6}, "delta must be <= 0.5"),
         ("mst", {"epsilon": 0}, "epsilon must be >= 0.01"),
         ("mst", {"epsilon": "high"}, "epsilon must be a number"),
