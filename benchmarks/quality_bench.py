@@ -180,7 +180,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=FULL_ROWS, help="rows of the stand-in")
     parser.add_argument("--match", default="", help="run only the methods whose label holds this")
     parser.add_argument("--labels", default="", help="comma-separated labels to run (default: all)")
-    parser.add_argument("--torch-threads", type=int, default=2)
+    parser.add_argument("--torch-threads", type=int, default=1, help="torch CPU threads (1 is fastest on 2 cores)")
     parser.add_argument("--data-dir", type=Path, default=Path(tempfile.gettempdir()) / "cardiosynth-bench")
     parser.add_argument("--json", type=Path, help="also write every run here")
     args = parser.parse_args()

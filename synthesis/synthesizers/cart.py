@@ -22,7 +22,9 @@ class LeafDonors:
 
     With `smooth`, a drawn number moves by Gaussian noise of its leaf's kernel bandwidth (Silverman's
     rule, as synthpop's smoothing="density"), so it is a plausible value of the leaf rather than one
-    person's exact value; categories are always drawn as they are.
+    person's exact value. Only measurements with fractions are smoothed (weight, BMI): whole-number
+    columns (counts, heights in cm) are discrete, their values shared by many people, and smoothing
+    them would blur the spikes their shapes are made of. Categories are always drawn as they are.
     """
 
     def __init__(self, leaves: np.ndarray, values: np.ndarray, node_count: int, smooth: bool = False):
@@ -70,7 +72,8 @@ class SequentialTrees(TableModel):
             tree = kind(min_samples_leaf=self.min_leaf, random_state=0).fit(predictors, matrix[:, j])
             self.trees.append(tree.tree_)  # the fitted tree alone: apply() is all sampling needs
             self.donors.append(LeafDonors(tree.tree_.apply(predictors), matrix[:, j], tree.tree_.node_count,
-                                          smooth=self.smoothing and not categorical))
+                                          smooth=self.smoothing and not categorical
+                                          and not np.all(np.mod(matrix[:, j], 1) == 0)))
         self.width = matrix.shape[1]
 
     def sample(self, num_rows: int) -> np.ndarray:

@@ -125,3 +125,14 @@ def test_mst_noise_grows_as_epsilon_shrinks():
 
 def model_columns(model):
     return fitted("mst")._table.columns
+
+
+def test_cart_smooths_measurements_and_keeps_whole_number_columns_exact():
+    """Smoothing: a drawn weight is not one person's exact weight; counts and heights stay real values."""
+    train, _, _ = split()
+    smoothed = sample_rows(fitted("cart"), 2000, 0)
+    exact = sample_rows(fitted("cart", smoothing=False), 2000, 0)
+    assert exact["weight_kg"].isin(train["weight_kg"]).all()
+    assert smoothed["weight_kg"].isin(train["weight_kg"]).mean() < 0.5
+    for column in ("height_cm", "fruit_consumption"):
+        assert smoothed[column].isin(train[column]).all(), column
