@@ -145,7 +145,7 @@ def data_check_section(report: dict) -> str:
         return ""
     findings = "".join(f"<li>{escape(f)}</li>" for f in check.get("findings") or [])
     missing = ", ".join(
-        f"{escape(name)} {info['missing_share']:.1%}" for name, info in (check.get("columns") or {}).items()
+        f"{name} {info['missing_share']:.1%}" for name, info in (check.get("columns") or {}).items()
         if info.get("missing_share")
     ) or "none"
     summary = (f"{check['rows_read']} rows read, {check['rows_dropped']} dropped as malformed "

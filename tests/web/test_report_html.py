@@ -73,3 +73,21 @@ def test_frames_stand_in_for_missing_plot_data(case):
     page = render_report(manifest, report, real_df=case.train, synthetic_df=case.synthetic)
     assert page.count("<svg ") == len(case.train.columns) + 2  # no pair-trend scores without the report's
     assert "histogram of bmi, real vs synthetic" in page
+
+
+def test_page_shows_the_spread_over_seeds_the_data_check_and_the_privacy_budget(case):
+    from synthesis.quality import seed_summary
+
+    runs = [case.report, {**case.report, "fidelity": {"quality": {"score": 0.5}}}]
+    report = {**case.report, "seeds": seed_summary(runs, [0, 1]), "data_check": {
+        "rows_read": 3463, "rows_dropped": 2, "dropped_share": 2 / 3463, "max_bad_share": 0.01,
+        "duplicate_rows": 0, "columns": {"bmi": {"missing_share": 0.25}},
+        "findings": ["sex: levels 'Femal' look like typos (1 rows; lines 21)"]}}
+    manifest = {**MANIFEST, "method": "mst", "parameters": {"epsilon": 1.0, "delta": 1e-9}}
+    page = render_report(manifest, report)
+    first = case.report["fidelity"]["quality"]["score"]
+    assert "mean ± sd over 2 seeds" in page
+    assert f"{(first + 0.5) / 2:.3f} ± " in page  # the quality score's mean over the two runs
+    assert "Input data check" in page and "2 dropped as malformed" in page and "bmi 25.0%" in page
+    assert "levels &#x27;Femal&#x27; look like typos" in page
+    assert "Differential privacy" in page and "epsilon=1.0" in page
