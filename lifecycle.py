@@ -25,7 +25,14 @@ class WorkerResources(mode.Service):
         except Exception as exc:  # the sink retries; /health reports the outage meanwhile
             res.warehouse_error = str(exc)
             logger.warning("warehouse not available at start: %s", exc)
-        self.add_future(res.sample(warm_up))
+        self.add_future(self._warm_up())
+
+    async def _warm_up(self) -> None:
+        try:
+            await get_resources().sample(warm_up)
+        except Exception as exc:  # an optimisation only; and a stop kills the pool under it
+            if not self.should_stop:
+                logger.warning("sampling pool warm-up failed: %s", exc)
 
     async def on_stop(self) -> None:
         await get_resources().stop()
