@@ -105,7 +105,11 @@ class Resources:
 
     async def stop(self) -> None:
         if self._records_producer is not None:
-            await self._records_producer.stop()
+            try:
+                # with the broker unreachable, records not yet delivered would hold the stop for the request timeout
+                await asyncio.wait_for(self._records_producer.stop(), self.settings.stop_wait_seconds)
+            except asyncio.TimeoutError:
+                logger.warning("records producer did not stop within %.0fs", self.settings.stop_wait_seconds)
         self.close()
 
     def kill_processes(self) -> None:
