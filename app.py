@@ -12,6 +12,7 @@ import logging
 import sys
 
 import faust
+from mode import Signal
 
 from broker.security import client_options, faust_credentials
 from settings import get_settings
@@ -21,6 +22,23 @@ settings = get_settings()
 
 
 class CardiosynthApp(faust.App):
+    # Sent first when the worker stops, while the consumer, the producer and the pools still run: work in
+    # progress is ended there (lifecycle.end_work) before Faust waits for the events being processed.
+    on_stopping: Signal = Signal()
+
+    async def on_stop(self) -> None:
+        await self.on_stopping.send(self)
+        await super().on_stop()
+
+    async def _consumer_wait_empty(self, consumer, logger) -> None:
+        # Faust waits, without a limit, until every event in progress is acknowledged: a chunk whose
+        # records cannot be sent (broker unreachable) would hold the worker forever. A chunk cut short
+        # is not acknowledged (agents.generation), so not committed: the next worker samples it again.
+        waiting = asyncio.ensure_future(super()._consumer_wait_empty(consumer, logger))
+        if not (await asyncio.wait({waiting}, timeout=settings.stop_wait_seconds))[0]:
+            waiting.cancel()  # not awaited: a commit to an unreachable broker can ignore the cancel for long
+            logger.warning("events still in progress after %.0fs: left to the next worker", settings.stop_wait_seconds)
+
     def _new_web(self):
         # Faust's own index view ({"status": "OK"}) would take `/` first: there the worker serves the dashboard.
         from web.dashboard import WorkerWeb

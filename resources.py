@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import multiprocessing
 import os
+import queue
 import threading
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from functools import partial
@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from models_store import store_from_settings
 from settings import Settings, get_settings
-from synthesis.process import init_sampling, init_training
+from synthesis.process import PoolContext, init_sampling, init_training
 from warehouse import WarehouseWriter, create_writer
 
 logger = logging.getLogger(__name__)
@@ -26,9 +26,12 @@ class Resources:
         self._writer: WarehouseWriter | None = None
         # One thread for every warehouse call: writes stay ordered and off the event loop.
         self._warehouse_thread = ThreadPoolExecutor(1, thread_name_prefix="warehouse")
+        self._pool_context = PoolContext()
         self._sampling_pool: ProcessPoolExecutor | None = None
         self._training_pool: ProcessPoolExecutor | None = None
         self._progress_queue = None
+        self._relay: threading.Thread | None = None
+        self._closed = threading.Event()
         self._progress_listeners: list[Callable[[dict[str, Any]], None]] = []
         self.warehouse_error: str | None = None
         self._records_producer = None
@@ -56,13 +59,12 @@ class Resources:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._warehouse_thread, partial(fn, self.writer, *args))
 
-    # --- process pools (spawn: torch misbehaves in forked children) -------------------------
+    # --- process pools (spawned, ended by the worker: see synthesis.process) -------------------
     @property
     def sampling_pool(self) -> ProcessPoolExecutor:
         if self._sampling_pool is None:
-            ctx = multiprocessing.get_context("spawn")
             self._sampling_pool = ProcessPoolExecutor(
-                self.settings.sampling_processes, mp_context=ctx, initializer=init_sampling,
+                self.settings.sampling_processes, mp_context=self._pool_context, initializer=init_sampling,
                 initargs=(self.store, os.getpid(), self.settings.pool_niceness),
             )
         return self._sampling_pool
@@ -74,39 +76,55 @@ class Resources:
     def training_pool(self, on_progress: Callable[[dict[str, Any]], None]) -> ProcessPoolExecutor:
         """The training pool; on_progress is called on the event loop for each progress event."""
         if self._training_pool is None:
-            ctx = multiprocessing.get_context("spawn")
-            self._progress_queue = ctx.Queue()
+            self._progress_queue = self._pool_context.Queue()
             # max_tasks_per_child=1: a training's process ends with it and hands back its memory
             # (torch, the dataset, about 0.6-1.5 GB); a fresh one, without torch loaded, waits for the next.
             self._training_pool = ProcessPoolExecutor(
-                self.settings.training_processes, mp_context=ctx, initializer=init_training, max_tasks_per_child=1,
+                self.settings.training_processes, mp_context=self._pool_context, initializer=init_training,
+                max_tasks_per_child=1,
                 initargs=(self._progress_queue, self.store, os.getpid(), self.settings.pool_niceness),
             )
             loop = asyncio.get_running_loop()
-            threading.Thread(
+            self._relay = threading.Thread(
                 target=self._relay_progress, args=(loop, on_progress), name="training-progress", daemon=True
-            ).start()
+            )
+            self._relay.start()
         return self._training_pool
 
     def _relay_progress(self, loop: asyncio.AbstractEventLoop, on_progress) -> None:
-        while True:
-            item = self._progress_queue.get()
-            if item is None:
+        # Polled rather than ended by a sentinel: the processes that put here may have been killed mid-put.
+        while not self._closed.is_set():
+            try:
+                item = self._progress_queue.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            try:
+                loop.call_soon_threadsafe(on_progress, item)
+            except RuntimeError:  # the event loop is closed: the worker is gone
                 return
-            loop.call_soon_threadsafe(on_progress, item)
 
     async def stop(self) -> None:
         if self._records_producer is not None:
-            await self._records_producer.stop()
+            try:
+                # with the broker unreachable, records not yet delivered would hold the stop for the request timeout
+                await asyncio.wait_for(self._records_producer.stop(), self.settings.stop_wait_seconds)
+            except asyncio.TimeoutError:
+                logger.warning("records producer did not stop within %.0fs", self.settings.stop_wait_seconds)
         self.close()
 
+    def kill_processes(self) -> None:
+        """Kill the pool processes at once (what they run is lost)."""
+        self._pool_context.kill()
+
     def close(self) -> None:
-        if self._progress_queue is not None:
-            self._progress_queue.put(None)
+        """Stop every thread and process this object started; the work they were doing is lost."""
+        self._closed.set()
         for pool in (self._sampling_pool, self._training_pool):
             if pool is not None:
-                pool.shutdown(wait=False, cancel_futures=True)
-        self._warehouse_thread.shutdown(wait=False)
+                self._pool_context.end(pool)
+        if self._relay is not None:
+            self._relay.join(timeout=1)
+        self._warehouse_thread.shutdown(wait=False, cancel_futures=True)
         if self._writer is not None:
             self._writer.close()
 

@@ -23,6 +23,12 @@ class Settings(BaseSettings):
     state_dir: Path = Field(ROOT / "var", description="Worker state: Faust data dir, broker log, DuckDB file.")
     demo_on_start: bool = Field(False, description="Train a model if none exists and stream a demo batch on start.")
     demo_rows: int = Field(10_000, description="Rows the start-up demo streams.")
+    stop_wait_seconds: float = Field(
+        3.0, description="Longest wait, when a worker stops, for events in progress (others redo what is left)."
+    )
+    stop_timeout_seconds: float = Field(
+        8.0, description="Longest a stop takes: past it the worker exits at once (e.g. the broker is unreachable)."
+    )
 
     # --- Kafka -------------------------------------------------------------------------------
     kafka_bootstrap_servers: str = Field(

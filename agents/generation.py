@@ -68,6 +68,14 @@ def resume(entry: dict[str, Any]) -> None:
     _pacers[entry["stream_id"]] = asyncio.ensure_future(pace(entry))
 
 
+def stop_pacing() -> list[str]:
+    """Stop scheduling chunks here (the worker stops): another worker resumes each stream once its heartbeat is stale."""
+    stopped = list(_pacers)
+    for pacer in list(_pacers.values()):
+        pacer.cancel()
+    return stopped
+
+
 class UnknownStream(LookupError):
     """A command names a stream this pipeline never started."""
 
@@ -166,23 +174,35 @@ async def pace(entry: dict[str, Any]) -> None:
 
 @app.agent(generation_topic)
 async def generate_records(stream):
-    res = get_resources()
-    models_dir = str(res.settings.models_dir)
+    # Chunks are acknowledged by hand, once handled: Faust acknowledges an event when its agent is
+    # cancelled, and a chunk cut short by the worker's stop would then be committed without its records.
+    # Left unacknowledged, it is sampled again by the next worker (its records land once).
     await status_ready()  # a chunk of an unknown stream would not be counted
-    async for chunk in stream:
-        if _current(chunk.request_id).get("state") in ("cancelled", "failed"):
-            continue
-        try:
-            messages = await res.sample(sample_messages, chunk.asdict(), models_dir)
-            # the chunk counts as done only once Kafka has every record of it
-            await res.records_producer.send_all(records_topic.get_topic_name(), messages)
-        except Exception as exc:
-            logger.exception("chunk %s of %s failed", chunk.chunk_index, chunk.request_id)
-            if streams.get(chunk.request_id) is None:
-                continue  # a chunk nobody planned (produced by hand): nothing to mark failed
-            await publish_status("stream", chunk.request_id, changes={
-                "state": "failed", "error": f"chunk {chunk.chunk_index}: {type(exc).__name__}: {exc}",
-                "completed_at": now()})
-            continue
-        if streams.get(chunk.request_id) is not None:
-            await publish_status("stream", chunk.request_id, increments={"chunks_sent": 1, "rows_sent": len(messages)})
+    async for event in stream.noack().events():
+        if await generate_chunk(event.value):
+            await stream.ack(event)
+
+
+async def generate_chunk(chunk: GenerationChunk) -> bool:
+    """Sample a chunk and send its records; False when the worker's stop cut it short."""
+    res = get_resources()
+    if _current(chunk.request_id).get("state") in ("cancelled", "failed"):
+        return True
+    try:
+        messages = await res.sample(sample_messages, chunk.asdict(), str(res.settings.models_dir))
+        # the chunk counts as done only once Kafka has every record of it
+        await res.records_producer.send_all(records_topic.get_topic_name(), messages)
+    except Exception as exc:
+        if app.should_stop:  # the pool or the producer was stopped under it: not the stream's failure
+            logger.info("chunk %s of %s left to the next worker (stopping)", chunk.chunk_index, chunk.request_id)
+            return False
+        logger.exception("chunk %s of %s failed", chunk.chunk_index, chunk.request_id)
+        if streams.get(chunk.request_id) is None:
+            return True  # a chunk nobody planned (produced by hand): nothing to mark failed
+        await publish_status("stream", chunk.request_id, changes={
+            "state": "failed", "error": f"chunk {chunk.chunk_index}: {type(exc).__name__}: {exc}",
+            "completed_at": now()})
+        return True
+    if streams.get(chunk.request_id) is not None:
+        await publish_status("stream", chunk.request_id, increments={"chunks_sent": 1, "rows_sent": len(messages)})
+    return True

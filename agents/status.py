@@ -218,7 +218,9 @@ async def ready(timeout: float | None = None) -> bool:
 
 async def publish_status(
     table: str, key: str, changes: dict[str, Any] | None = None, increments: dict[str, int] | None = None
-) -> None:
-    """Send a status change; every worker applies it in order with the other changes to the same entry."""
-    await status_topic.send(key=key, value=StatusUpdate(
+) -> Awaitable:
+    """Send a status change; every worker applies it in order with the other changes to the same entry.
+
+    Returns what to await for the broker's acknowledgement (the send itself returns once buffered)."""
+    return await status_topic.send(key=key, value=StatusUpdate(
         table=table, key=key, changes=changes or {}, increments=increments or {}))

@@ -93,3 +93,28 @@ async def _train(job: dict[str, Any]) -> None:
     finally:
         heartbeat.cancel()
         _running.pop(task_id, None)
+
+
+async def fail_running(reason: str, timeout: float) -> list[str]:
+    """End the trainings this worker runs as failed with `reason` (the worker stops); returns those the broker took.
+
+    Their tasks are cancelled first, so nothing they would report follows (their processes are killed
+    later in the stop). With the broker unreachable for `timeout` seconds, another worker's
+    agents.recovery ends them instead, once their heartbeat is stale."""
+    tasks = dict(_running)
+    for task in tasks.values():
+        task.cancel()
+
+    async def fail(task_id: str) -> None:
+        sent = await publish_status("training", task_id, changes={
+            "status": "failed", "message": "failed", "completed_at": now(),
+            "error": f"{reason} before the training ended; start the training again"})
+        await asyncio.shield(sent)  # on the broker: every worker's status view shows it (shielded: Faust's future)
+
+    try:
+        await asyncio.wait_for(asyncio.gather(*map(fail, tasks)), timeout)
+    except asyncio.TimeoutError:
+        logger.warning("trainings %s: their failure was not acknowledged by the broker within %.0fs",
+                       sorted(tasks), timeout)
+        return []
+    return sorted(tasks)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -86,11 +87,14 @@ class Worker:
     def topic(self, name: str) -> str:
         return self.env[name]
 
-    def start(self, timeout: float = 90) -> "Worker":
+    def start(self, timeout: float = 90, terminal: bool = False) -> "Worker":
+        """Start the worker and wait until it serves; `terminal`: as a terminal starts it (see `interrupt`)."""
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [CARDIOSYNTH, "worker", "-l", self.log_level], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL, start_new_session=terminal,
+            # SIGINT at its default: a shell without job control starts background jobs with it ignored
+            preexec_fn=(lambda: signal.signal(signal.SIGINT, signal.SIG_DFL)) if terminal else None,
         )
         log.close()
 
@@ -116,6 +120,10 @@ class Worker:
             self.process.kill()
             self.process.wait()
 
+    def interrupt(self, sig: int = signal.SIGINT) -> None:
+        """Send `sig` to the worker's process group, as Ctrl-C in its terminal does (started with terminal=True)."""
+        os.killpg(self.process.pid, sig)
+
     def get(self, path: str, **kw):
         return requests.get(f"{self.url}{path}", timeout=30, **kw)
 
@@ -138,6 +146,50 @@ class Worker:
             return body if body.get("state") in ("completed", "failed", "cancelled") else None
 
         return wait_for(done, timeout, f"stream {stream_id}", interval=0.3)
+
+
+def session_processes(session: int) -> list[str]:
+    """The processes still running in a session (zombies aside), as 'pid state command' lines."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+            cmdline = (stat.parent / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue  # ended meanwhile
+        state, _ppid, _pgrp, sid = text.rsplit(")", 1)[1].split()[:4]
+        if int(sid) == session and state != "Z":
+            found.append(f"{stat.parent.name} {state} {cmdline.strip()}")
+    return found
+
+
+async def _status_entries(bootstrap: str, topic: str) -> dict[str, dict[str, dict]]:
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    from agents.status import apply_update
+    from agents.records import StatusUpdate
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    await consumer.start()
+    entries: dict[str, dict[str, dict]] = {"training": {}, "stream": {}}
+    try:
+        await consumer._client.force_metadata_update()
+        partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        while batch := await consumer.getmany(timeout_ms=1000, max_records=10_000):
+            for message in sorted((m for ms in batch.values() for m in ms), key=lambda m: (m.partition, m.offset)):
+                update = StatusUpdate.from_data(json.loads(message.value))
+                table = entries[update.table]
+                table[update.key] = apply_update(table.get(update.key), update)
+    finally:
+        await consumer.stop()
+    return entries
+
+
+def status_entries(worker: Worker) -> dict[str, dict[str, dict]]:
+    """Training and stream entries as any worker folds them from the worker's status topic (read here, from the start)."""
+    return asyncio.run(_status_entries(worker.env["KAFKA_BOOTSTRAP_SERVERS"], worker.topic("STATUS_TOPIC")))
 
 
 @contextlib.contextmanager
