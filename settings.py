@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     kafka_ssl_cafile: Path | None = Field(None, description="CA bundle that signed the brokers' certificates.")
     kafka_ssl_certfile: Path | None = Field(None, description="Client certificate (mutual TLS).")
     kafka_ssl_keyfile: Path | None = Field(None, description="Client private key (mutual TLS).")
+    records_retention_hours: int = Field(
+        168, ge=1, description="Hours the broker keeps records and dead letters (retention.ms of topics it creates)."
+    )
     topic_check_seconds: float = Field(
         5.0, description="How often a worker checks that the app's topics exist and re-creates lost ones."
     )
