@@ -106,7 +106,7 @@ async def train(self, method, model_name, dataset, epochs, overwrite, wait, url)
            help="Write to FILE instead of standard output."),
     option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", help="Output format."),
     option("--model-version", type=click.IntRange(min=1), default=None, help="Version [default: latest]."),
-    option("--model", "model_name", default=None, help="Model name [default: DEFAULT_MODEL]."),
+    option("--model", "model_name", default=None, help="Model name [default: the newest model]."),
     option("--seed", type=click.IntRange(min=0), default=None, help="Same seed, same records."),
     argument("num", type=click.IntRange(min=1)),
     base=ApiCommand,
@@ -132,7 +132,7 @@ async def generate(self, num, seed, model_name, model_version, fmt, output, url)
 @app.command(
     URL, WAIT,
     option("--seed", type=click.IntRange(min=0), default=None, help="Same seed, same records."),
-    option("--model", "model_name", default=None, help="Model name [default: DEFAULT_MODEL]."),
+    option("--model", "model_name", default=None, help="Model name [default: the newest model]."),
     option("--interval", type=click.FloatRange(0, 3600), default=0.0, help="Seconds between batches."),
     option("--batch-size", type=click.IntRange(min=1), default=1000, help="Records per batch."),
     option("--cancel-wait", type=click.FloatRange(0.1, 600), default=15.0, show_default=True,

@@ -73,8 +73,13 @@ class Settings(BaseSettings):
     models_cache_dir: Path | None = Field(
         None, description="Local copies of synthesizers loaded from a URL store; default <state_dir>/model-cache."
     )
-    default_model: str = Field("cvd", description="Model used when a request names none.")
+    default_model: str = Field(
+        "cvd", description="Model name /train uses when a request names none (generation uses the newest model)."
+    )
     default_method: str = Field("cart", description="Method used when /train names none.")
+    epochs_method: str = Field(
+        "ctgan", description="Method /train uses when a request sends epochs, no method, and DEFAULT_METHOD has no epochs."
+    )
     default_dataset: str = Field("cvd_sample_3463.csv", description="Dataset used when /train names none.")
     holdout_fraction: float = Field(0.2, description="Share of a dataset held out of training to evaluate on.")
     max_bad_row_share: float = Field(

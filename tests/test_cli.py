@@ -135,7 +135,8 @@ def test_status_and_models_print_tables_or_json(live):
         assert title in result.stdout
     result = cardiosynth("--json", "models", "--url", live.url)
     assert result.exit_code == 0, result.stderr
-    assert json.loads(result.stdout) == {"models": [], "total_count": 0, "default_model": "cvd"}
+    assert json.loads(result.stdout) == {"models": [], "total_count": 0, "default_model": "cvd",
+                                               "model_when_unnamed": None}
 
 
 def cli_in_a_terminal(*args: str) -> subprocess.Popen:

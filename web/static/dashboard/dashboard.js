@@ -443,9 +443,9 @@
   async function loadMethods() {
     const listing = await api("GET", "train/methods");
     const select = $("train-method");
-    state.methods = new Map(listing.methods.map((m) => [m.name, m]));
-    select.replaceChildren(...listing.methods.map((m) => el("option", {value: m.name, text: m.name})));
-    select.value = listing.default_method || listing.methods[0]?.name || "";
+    state.methods = new Map(listing.methods.map((m) => [m.method, m]));
+    select.replaceChildren(...listing.methods.map((m) => el("option", {value: m.method, text: m.method})));
+    select.value = listing.default_method || listing.methods[0]?.method || "";
     methodChanged();
   }
 
