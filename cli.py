@@ -1,4 +1,4 @@
-"""`cardiosynth train|generate|stream|status|models|send-command`: drive a running worker from a terminal.
+"""`cardiosynth train|generate|stream|status|models|sql|send-command`: drive a running worker from a terminal.
 
 Faust's custom commands (`@app.command()`), found by autodiscovery next to Faust's own `worker`,
 `agents`, ... (this `models` replaces Faust's listing of faust.Record models). They call the
@@ -8,6 +8,7 @@ worker's HTTP API at --url, except send-command, which produces a command to the
 from __future__ import annotations
 
 import asyncio
+import csv
 import sys
 from functools import wraps
 from pathlib import Path
@@ -212,3 +213,26 @@ async def send_command(self, command) -> None:
         raise CliError(f"cannot read {command[1:]}: {exc.strerror}") from None
     click.echo(await produce_command(raw))
 
+
+
+@app.command(
+    URL,
+    option("--limit", type=click.IntRange(1, 100_000), default=10_000, show_default=True, help="Rows at most."),
+    argument("query"),
+    base=ApiCommand,
+)
+async def sql(self, query, limit, url) -> None:
+    """Run one read-only SQL QUERY on the warehouse through the worker: a table on a terminal, CSV when piped."""
+    async with ApiClient(url) as api:
+        answer = await api.call("POST", "/warehouse/sql", json={"sql": query, "limit": limit})
+    columns, rows = answer["columns"], answer["rows"]
+    if self.json:
+        self.emit(answer)
+    elif sys.stdout.isatty():
+        self.emit(answer, table(f"{answer['row_count']} rows", columns, rows))
+    else:
+        out = csv.writer(sys.stdout, lineterminator="\n")
+        out.writerow(columns)
+        out.writerows(["" if v is None else v for v in row] for row in rows)
+    if answer["truncated"]:
+        click.echo(f"(first {limit} rows; raise --limit for more)", err=True)

@@ -154,6 +154,21 @@ class StreamRequest(Strict):
         return value
 
 
+class SqlRequest(Strict):
+    """An analysis query (POST /warehouse/sql, `cardiosynth sql`): one statement that only reads."""
+
+    sql: str = Field(..., min_length=1, max_length=100_000,
+                     description="One SELECT, WITH ... SELECT, SHOW, DESCRIBE or EXPLAIN statement.")
+    limit: int = Field(10_000, ge=1, le=100_000, strict=True, description="Rows returned at most.")
+
+    @field_validator("sql")
+    @classmethod
+    def _reads_only(cls, value):
+        from warehouse.read_only import check_read_only
+
+        return check_read_only(value)  # ReadOnlyError is a ValueError: a 422 naming `sql`
+
+
 class TrainCommand(TrainRequest):
     command: Literal["train"]
     id: str = Field(default_factory=new_id, max_length=64)

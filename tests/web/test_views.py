@@ -649,3 +649,18 @@ async def test_generate_and_stream_without_a_model_use_the_newest_model(client, 
         assert (await (await client.get("/models")).json())["model_when_unnamed"] == newer
     finally:
         shutil.rmtree(store.root / newer, ignore_errors=True)
+
+
+async def test_warehouse_sql_runs_the_readmes_query_and_refuses_writes(client):
+    resp = await client.post("/warehouse/sql", json={"sql": "SELECT heart_disease, COUNT(*) as count FROM "
+                                                            "CARDIOVASCULAR_DB.SYNTHETIC_DATA.PATIENT_DATA "
+                                                            "GROUP BY heart_disease;"})
+    assert resp.status == 200, await resp.text()
+    body = await resp.json()
+    assert body["columns"] == ["heart_disease", "count"] and body["truncated"] is False
+    refused = await client.post("/warehouse/sql", json={"sql": "DELETE FROM PATIENT_DATA"})
+    assert refused.status == 422
+    (error,) = (await refused.json())["detail"]
+    assert error["field"] == "sql" and "DELETE statements are refused" in error["message"]
+    failed = await client.post("/warehouse/sql", json={"sql": "SELECT * FROM NO_SUCH_TABLE"})
+    assert failed.status == 400 and "NO_SUCH_TABLE" in (await failed.json())["error"]
