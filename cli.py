@@ -199,7 +199,7 @@ async def models(self, url) -> None:
     """The models in the worker's registry."""
     async with ApiClient(url) as api:
         found = await api.call("GET", "/models")
-    rows = [[m["name"] + (" (default)" if m["name"] == found["default_model"] else ""), m["latest_version"],
+    rows = [[m["name"] + (" (default)" if m["name"] == found["model_when_unnamed"] else ""), m["latest_version"],
              ", ".join(map(str, m["versions"]))] for m in found["models"]]
     self.emit(found, table("models", ["model", "latest", "versions"], rows))
 
