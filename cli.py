@@ -23,7 +23,9 @@ from rich.console import Console
 from rich.table import Table
 
 from app import app
-from cli_client import ApiClient, CliError, default_url, follow, one_line, produce_command, table
+from cli_client import (ApiClient, ApiUnreachable, CliError, default_url, follow, one_line, produce_command,
+                        read_warehouse_file, table)
+from settings import get_settings
 
 
 class ApiCommand(AppCommand):
@@ -222,9 +224,15 @@ async def send_command(self, command) -> None:
     base=ApiCommand,
 )
 async def sql(self, query, limit, url) -> None:
-    """Run one read-only SQL QUERY on the warehouse through the worker: a table on a terminal, CSV when piped."""
-    async with ApiClient(url) as api:
-        answer = await api.call("POST", "/warehouse/sql", json={"sql": query, "limit": limit})
+    """Run one read-only SQL QUERY on the warehouse (through the worker, or on the DuckDB file when no worker
+    runs): a table on a terminal, CSV when piped."""
+    try:
+        async with ApiClient(url) as api:
+            answer = await api.call("POST", "/warehouse/sql", json={"sql": query, "limit": limit})
+    except ApiUnreachable:
+        if get_settings().warehouse != "duckdb":
+            raise
+        answer = await asyncio.to_thread(read_warehouse_file, query, limit)
     columns, rows = answer["columns"], answer["rows"]
     if self.json:
         self.emit(answer)
