@@ -10,7 +10,7 @@ training fails fast on the dataset check. The flow then finishes with the API bo
 sdv.utils.load_synthesizer, and the README's /generate and /stream bodies (no model named) use that model.
 The streams (10,000 rows at 100 every 5 s, 1,000 at 50 every 2 s) are checked for acceptance and the model
 they use, then cancelled; the generation to Kafka lands its 100 rows and the README's three analysis
-queries run verbatim on them through `cardiosynth sql`.
+queries run verbatim on them (through `cardiosynth sql` and the API it calls).
 """
 
 from __future__ import annotations
@@ -42,19 +42,24 @@ def worker(kafka_broker, tmp_path_factory):
     sample = pd.read_csv(ROOT / "data" / "cvd_sample_3463.csv", nrows=SAMPLE_ROWS)
     sample.to_csv(tmp / "data" / "cvd_sample_3463.csv", index=False)
     sample.head(5).to_csv(tmp / "data" / "CVD_cleaned.csv", index=False)
-    w = Worker(kafka_broker, tmp, DATA_DIR=str(tmp / "data")).start()
+    w = Worker(kafka_broker, tmp, DATA_DIR=str(tmp / "data"), TRAINING_PROCESSES="2").start()
     yield w
     w.stop()
 
 
-def train(worker: Worker, body: dict, outcome: str = "completed") -> tuple[dict, dict]:
-    """POST /train with body verbatim; (the 202 answer, the final status) after checking the README's fields."""
+def start(worker: Worker, body: dict) -> dict:
+    """POST /train with body verbatim: the 202 answer, after checking the README's fields there and in the status."""
     resp = worker.post("/train", json=body)
     assert resp.status_code == 202, resp.text
     started = resp.json()
     assert started["status"] == "started" and started["task_id"] and started["message"]
     first = worker.get(f"/train/status/{started['task_id']}").json()
     assert STATUS_FIELDS <= set(first) and first["task_id"] == started["task_id"]
+    return started
+
+
+def finish(worker: Worker, started: dict, outcome: str = "completed") -> dict:
+    """The training's final status, with the README's fields."""
     final = worker.wait_training(started["task_id"])
     assert STATUS_FIELDS <= set(final) and final["status"] == outcome, final
     assert final["completed_at"]
@@ -62,7 +67,7 @@ def train(worker: Worker, body: dict, outcome: str = "completed") -> tuple[dict,
         assert final["progress"] == 100 and final["error"] is None and final["started_at"]
         assert {"model_path", "training_time", "dataset_rows"} <= set(final["result"])
         assert 0.99 * SAMPLE_ROWS <= final["result"]["dataset_rows"] <= SAMPLE_ROWS  # malformed rows are dropped
-    return started, final
+    return final
 
 
 def test_health_methods_and_datasets(worker):
@@ -79,17 +84,18 @@ def test_health_methods_and_datasets(worker):
 
 
 def test_the_readmes_train_bodies_are_accepted_as_written(worker):
-    started, final = train(worker, USAGE_TRAIN, outcome="failed")
-    assert started["method"] == "ctgan" and "epochs" in started["method_reason"]
+    usage, api = start(worker, USAGE_TRAIN), start(worker, API_TRAIN)  # they run side by side (TRAINING_PROCESSES)
+    assert usage["method"] == "ctgan" and "epochs" in usage["method_reason"]
+    assert (api["method"], api["method_reason"]) == ("ctgan", "sent in the request")
+    final = finish(worker, usage, outcome="failed")
     assert (final["method"], final["epochs"], final["model_name"]) == ("ctgan", 300, "cvd")
     assert final["error"]  # the 5-row CVD_cleaned.csv fails the dataset check (see the module docstring)
-    started, final = train(worker, API_TRAIN, outcome="failed")
-    assert (started["method"], started["method_reason"]) == ("ctgan", "sent in the request")
+    final = finish(worker, api, outcome="failed")
     assert (final["method"], final["epochs"], final["model_name"]) == ("ctgan", 300, "cardiovascular_model")
 
 
 def test_a_trained_model_serves_the_readmes_generate_and_stream_bodies(worker):
-    _, final = train(worker, FAST_TRAIN)
+    final = finish(worker, start(worker, FAST_TRAIN))
     assert final["result"]["model_name"] == "cardiovascular_model"
     from sdv.utils import load_synthesizer
 
@@ -121,21 +127,25 @@ def sql(worker: Worker, query: str) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
 
 
-def test_the_readmes_analysis_queries_run_verbatim_through_the_cli(worker):
+def test_the_readmes_analysis_queries_run_verbatim(worker):
+    """The first through `cardiosynth sql` (CSV when piped), the others through the API it calls, to spare the suite
+    two CLI start-ups (tests/test_cli.py runs the command without a worker, and a refused write)."""
     if not worker.get("/models/cardiovascular_model").ok:
         test_a_trained_model_serves_the_readmes_generate_and_stream_bodies(worker)
-    recent, by_age, heart = (sql(worker, q) for q in SPEC_QUERIES)
-    for done in (recent, by_age, heart):
-        assert done.returncode == 0, done.stderr
-    recent_rows = list(csv.DictReader(io.StringIO(recent.stdout)))  # piped: CSV with a header
+    recent_query, by_age_query, heart_query = SPEC_QUERIES
+    recent = sql(worker, recent_query)
+    assert recent.returncode == 0, recent.stderr
+    recent_rows = list(csv.DictReader(io.StringIO(recent.stdout)))
     assert len(recent_rows) == 100 and {"record_id", "model_name", "bmi"} <= set(recent_rows[0])
-    by_age_rows = list(csv.DictReader(io.StringIO(by_age.stdout)))
-    assert list(by_age_rows[0]) == ["age_category", "count", "avg_bmi", "heart_disease_count"]
-    landed = worker.get("/warehouse/summary").json()["row_count"]
-    assert sum(int(r["count"]) for r in by_age_rows) == landed >= 100
-    heart_rows = list(csv.DictReader(io.StringIO(heart.stdout)))
-    assert round(sum(float(r["percentage"]) for r in heart_rows)) == 100
 
-    refused = sql(worker, "DELETE FROM CARDIOVASCULAR_DB.SYNTHETIC_DATA.PATIENT_DATA")
-    assert refused.returncode == 1 and "DELETE statements are refused" in refused.stderr
+    by_age = worker.post("/warehouse/sql", json={"sql": by_age_query}).json()
+    assert by_age["columns"] == ["age_category", "count", "avg_bmi", "heart_disease_count"]
+    landed = worker.get("/warehouse/summary").json()["row_count"]
+    assert sum(row[1] for row in by_age["rows"]) == landed >= 100
+    heart = worker.post("/warehouse/sql", json={"sql": heart_query}).json()
+    assert heart["columns"] == ["heart_disease", "count", "percentage"]
+    assert round(sum(row[2] for row in heart["rows"])) == 100
+
+    refused = worker.post("/warehouse/sql", json={"sql": "DELETE FROM CARDIOVASCULAR_DB.SYNTHETIC_DATA.PATIENT_DATA"})
+    assert refused.status_code == 422 and "DELETE statements are refused" in refused.json()["error"]
     assert worker.get("/warehouse/summary").json()["row_count"] == landed
