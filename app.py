@@ -91,7 +91,7 @@ def topic_names() -> list[str]:
 def prepare_broker() -> None:
     """Start the embedded broker if no servers are configured, then create the app's topics."""
     from broker.embedded import EmbeddedBroker
-    from broker.topics import ensure_topics
+    from broker.topics import ensure_topics, topic_configs
 
     if settings.uses_embedded_broker:
         broker = EmbeddedBroker(settings.embedded_broker_port, settings.state_dir)
@@ -100,7 +100,7 @@ def prepare_broker() -> None:
     asyncio.run(
         ensure_topics(
             settings.bootstrap_servers, topic_names(), settings.topic_partitions, settings.topic_replication_factor,
-            **client_options(settings),
+            configs=topic_configs(settings), **client_options(settings),
         )
     )
 

@@ -1,4 +1,4 @@
-"""`cardiosynth train|generate|stream|status|models|send-command`: drive a running worker from a terminal.
+"""`cardiosynth train|generate|stream|status|models|sql|send-command`: drive a running worker from a terminal.
 
 Faust's custom commands (`@app.command()`), found by autodiscovery next to Faust's own `worker`,
 `agents`, ... (this `models` replaces Faust's listing of faust.Record models). They call the
@@ -8,6 +8,7 @@ worker's HTTP API at --url, except send-command, which produces a command to the
 from __future__ import annotations
 
 import asyncio
+import csv
 import sys
 from functools import wraps
 from pathlib import Path
@@ -22,7 +23,9 @@ from rich.console import Console
 from rich.table import Table
 
 from app import app
-from cli_client import ApiClient, CliError, default_url, follow, one_line, produce_command, table
+from cli_client import (ApiClient, ApiUnreachable, CliError, default_url, follow, one_line, produce_command,
+                        read_warehouse_file, table)
+from settings import get_settings
 
 
 class ApiCommand(AppCommand):
@@ -106,7 +109,7 @@ async def train(self, method, model_name, dataset, epochs, overwrite, wait, url)
            help="Write to FILE instead of standard output."),
     option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="csv", help="Output format."),
     option("--model-version", type=click.IntRange(min=1), default=None, help="Version [default: latest]."),
-    option("--model", "model_name", default=None, help="Model name [default: DEFAULT_MODEL]."),
+    option("--model", "model_name", default=None, help="Model name [default: the newest model]."),
     option("--seed", type=click.IntRange(min=0), default=None, help="Same seed, same records."),
     argument("num", type=click.IntRange(min=1)),
     base=ApiCommand,
@@ -132,7 +135,7 @@ async def generate(self, num, seed, model_name, model_version, fmt, output, url)
 @app.command(
     URL, WAIT,
     option("--seed", type=click.IntRange(min=0), default=None, help="Same seed, same records."),
-    option("--model", "model_name", default=None, help="Model name [default: DEFAULT_MODEL]."),
+    option("--model", "model_name", default=None, help="Model name [default: the newest model]."),
     option("--interval", type=click.FloatRange(0, 3600), default=0.0, help="Seconds between batches."),
     option("--batch-size", type=click.IntRange(min=1), default=1000, help="Records per batch."),
     option("--cancel-wait", type=click.FloatRange(0.1, 600), default=15.0, show_default=True,
@@ -198,7 +201,7 @@ async def models(self, url) -> None:
     """The models in the worker's registry."""
     async with ApiClient(url) as api:
         found = await api.call("GET", "/models")
-    rows = [[m["name"] + (" (default)" if m["name"] == found["default_model"] else ""), m["latest_version"],
+    rows = [[m["name"] + (" (default)" if m["name"] == found["model_when_unnamed"] else ""), m["latest_version"],
              ", ".join(map(str, m["versions"]))] for m in found["models"]]
     self.emit(found, table("models", ["model", "latest", "versions"], rows))
 
@@ -212,3 +215,32 @@ async def send_command(self, command) -> None:
         raise CliError(f"cannot read {command[1:]}: {exc.strerror}") from None
     click.echo(await produce_command(raw))
 
+
+
+@app.command(
+    URL,
+    option("--limit", type=click.IntRange(1, 100_000), default=10_000, show_default=True, help="Rows at most."),
+    argument("query"),
+    base=ApiCommand,
+)
+async def sql(self, query, limit, url) -> None:
+    """Run one read-only SQL QUERY on the warehouse (through the worker, or on the DuckDB file when no worker
+    runs): a table on a terminal, CSV when piped."""
+    try:
+        async with ApiClient(url) as api:
+            answer = await api.call("POST", "/warehouse/sql", json={"sql": query, "limit": limit})
+    except ApiUnreachable:
+        if get_settings().warehouse != "duckdb":
+            raise
+        answer = await asyncio.to_thread(read_warehouse_file, query, limit)
+    columns, rows = answer["columns"], answer["rows"]
+    if self.json:
+        self.emit(answer)
+    elif sys.stdout.isatty():
+        self.emit(answer, table(f"{answer['row_count']} rows", columns, rows))
+    else:
+        out = csv.writer(sys.stdout, lineterminator="\n")
+        out.writerow(columns)
+        out.writerows(["" if v is None else v for v in row] for row in rows)
+    if answer["truncated"]:
+        click.echo(f"(first {limit} rows; raise --limit for more)", err=True)

@@ -29,6 +29,10 @@ class CliError(Exception):
     """A failure the command reports in one line on standard error, exiting 1."""
 
 
+class ApiUnreachable(CliError):
+    """Nothing answers at --url: no worker runs there."""
+
+
 def one_line(text: str) -> str:
     return " ".join(text.split())
 
@@ -70,8 +74,8 @@ class ApiClient:
         except aiohttp.InvalidURL:
             raise CliError(f"invalid --url {self.url!r}: expected http://HOST:PORT") from None
         except aiohttp.ClientConnectorError:
-            raise CliError(f"cannot reach the cardiosynth API at {self.url}: is `cardiosynth worker` running?"
-                           ) from None
+            raise ApiUnreachable(f"cannot reach the cardiosynth API at {self.url}: is `cardiosynth worker` running?"
+                                 ) from None
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
             raise CliError(f"{method} {self.url}{path} failed: {exc or type(exc).__name__}") from None
         data = orjson.loads(body) if content_type == "application/json" else body.decode(errors="replace")
@@ -105,6 +109,30 @@ async def follow(api: ApiClient, label: str, path: str, state_key: str, done_key
             if entry.get(state_key) in TERMINAL_STATES:
                 return entry
             await asyncio.sleep(POLL_SECONDS)
+
+
+def read_warehouse_file(sql: str, limit: int) -> dict[str, Any]:
+    """A read-only query on the DuckDB file itself, as POST /warehouse/sql answers it (when no worker runs)."""
+    from pydantic import ValidationError
+
+    from agents.commands import SqlRequest
+    from warehouse import QueryError, WarehouseError, create_writer
+
+    try:
+        request = SqlRequest(sql=sql, limit=limit)
+    except ValidationError as exc:
+        raise CliError("; ".join(e["msg"] for e in exc.errors())) from None
+    writer = create_writer(get_settings())
+    try:
+        columns, rows = writer.read(request.sql, limit)
+    except QueryError as exc:
+        raise CliError(f"the query failed: {exc}") from None
+    except WarehouseError as exc:
+        raise CliError(f"cannot open the warehouse: {exc}") from None
+    finally:
+        writer.close()
+    return {"columns": columns, "rows": [list(r) for r in rows[:limit]], "row_count": min(len(rows), limit),
+            "truncated": len(rows) > limit, "warehouse": "duckdb"}
 
 
 def table(title: str, columns: list[str], rows: list[list[Any]]) -> Table:

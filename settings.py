@@ -53,6 +53,9 @@ class Settings(BaseSettings):
     kafka_ssl_cafile: Path | None = Field(None, description="CA bundle that signed the brokers' certificates.")
     kafka_ssl_certfile: Path | None = Field(None, description="Client certificate (mutual TLS).")
     kafka_ssl_keyfile: Path | None = Field(None, description="Client private key (mutual TLS).")
+    records_retention_hours: int = Field(
+        168, ge=1, description="Hours the broker keeps records and dead letters (retention.ms of topics it creates)."
+    )
     topic_check_seconds: float = Field(
         5.0, description="How often a worker checks that the app's topics exist and re-creates lost ones."
     )
@@ -76,8 +79,13 @@ class Settings(BaseSettings):
     models_cache_dir: Path | None = Field(
         None, description="Local copies of synthesizers loaded from a URL store; default <state_dir>/model-cache."
     )
-    default_model: str = Field("cvd", description="Model used when a request names none.")
+    default_model: str = Field(
+        "cvd", description="Model name /train uses when a request names none (generation uses the newest model)."
+    )
     default_method: str = Field("cart", description="Method used when /train names none.")
+    epochs_method: str = Field(
+        "ctgan", description="Method /train uses when a request sends epochs, no method, and DEFAULT_METHOD has no epochs."
+    )
     default_dataset: str = Field("cvd_sample_3463.csv", description="Dataset used when /train names none.")
     holdout_fraction: float = Field(0.2, description="Share of a dataset held out of training to evaluate on.")
     max_bad_row_share: float = Field(

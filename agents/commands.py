@@ -5,7 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any, Awaitable, Callable, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationInfo, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter, ValidationInfo, field_validator,
+                      model_validator)
 
 from settings import get_settings
 
@@ -41,10 +42,25 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def chosen_method(method: str | None, epochs: int | None) -> tuple[str, str]:
+    """The method a training uses and why: the one sent; else DEFAULT_METHOD; else, when epochs were sent and
+    DEFAULT_METHOD does not train in epochs, EPOCHS_METHOD (ctgan, the original service's default)."""
+    from synthesis.methods import get_method
+
+    if method is not None:
+        return method, "sent in the request"
+    s = get_settings()
+    if epochs is not None and get_method(s.default_method).epochs is None:
+        return s.epochs_method, (f"epochs were sent without a method and DEFAULT_METHOD ({s.default_method}) does not "
+                                 f"train in epochs; EPOCHS_METHOD ({s.epochs_method}) does")
+    return s.default_method, f"DEFAULT_METHOD ({s.default_method})"
+
+
 class TrainRequest(Strict):
     dataset_path: str = Field(default_factory=lambda: get_settings().default_dataset, max_length=1024)
     model_name: ModelName = Field(default_factory=lambda: get_settings().default_model)
-    method: str = Field(default_factory=lambda: get_settings().default_method)
+    method: str | None = Field(None, description="A method of /train/methods; unset: DEFAULT_METHOD, or EPOCHS_METHOD "
+                                                  "(ctgan) when epochs are sent and DEFAULT_METHOD has none.")
     epochs: int | None = Field(None, ge=1, strict=True, description="Training epochs (CTGAN, TVAE, CopulaGAN).")
     overwrite_existing: bool = False
     parameters: dict[str, Any] = Field(default_factory=dict, description="Method parameters, see /train/methods.")
@@ -54,6 +70,7 @@ class TrainRequest(Strict):
         description="Share of rows held out of training to evaluate the model on (0: no evaluation).",
     )
     target: str = Field("heart_disease", max_length=64, description="Column the utility (TSTR) classifier predicts.")
+    _method_reason: str = PrivateAttr("sent in the request")
 
     # Field validators (not a model validator) so that a 422 names the field at fault; they run in
     # declaration order, so `method` is checked before `epochs` and `parameters` read it.
@@ -62,7 +79,8 @@ class TrainRequest(Strict):
     def _known_method(cls, value):
         from synthesis.methods import get_method
 
-        get_method(value)  # ParameterError is a ValueError: becomes this field's error
+        if value is not None:
+            get_method(value)  # ParameterError is a ValueError: becomes this field's error
         return value
 
     @field_validator("parameters")
@@ -71,7 +89,7 @@ class TrainRequest(Strict):
         from synthesis.methods import get_method
 
         if "method" in info.data:
-            get_method(info.data["method"]).check_parameters(value)
+            get_method(chosen_method(info.data["method"], info.data.get("epochs"))[0]).check_parameters(value)
         return value
 
     @field_validator("epochs")
@@ -82,9 +100,22 @@ class TrainRequest(Strict):
         limit = get_settings().max_epochs
         if value is not None and value > limit:
             raise ValueError(f"epochs must be at most {limit}")
-        if value is not None and "method" in info.data and get_method(info.data["method"]).epochs is None:
-            raise ValueError(f"method {info.data['method']} does not train in epochs; leave epochs out")
+        if value is not None and "method" in info.data:
+            method = chosen_method(info.data["method"], value)[0]
+            if get_method(method).epochs is None:
+                raise ValueError(f"method {method} does not train in epochs; leave epochs out")
         return value
+
+    @model_validator(mode="after")
+    def _choose_method(self):
+        if self.method is None:
+            self.method, self._method_reason = chosen_method(None, self.epochs)
+        return self
+
+    @property
+    def method_reason(self) -> str:
+        """Why the training uses its method (the spec's clients send epochs without one)."""
+        return self._method_reason
 
 
 class GenerateRequest(Strict):
@@ -121,6 +152,21 @@ class StreamRequest(Strict):
         if value > limit:
             raise ValueError(f"num_samples must be at most {limit}")
         return value
+
+
+class SqlRequest(Strict):
+    """An analysis query (POST /warehouse/sql, `cardiosynth sql`): one statement that only reads."""
+
+    sql: str = Field(..., min_length=1, max_length=100_000,
+                     description="One SELECT, WITH ... SELECT, SHOW, DESCRIBE or EXPLAIN statement.")
+    limit: int = Field(10_000, ge=1, le=100_000, strict=True, description="Rows returned at most.")
+
+    @field_validator("sql")
+    @classmethod
+    def _reads_only(cls, value):
+        from warehouse.read_only import check_read_only
+
+        return check_read_only(value)  # ReadOnlyError is a ValueError: a 422 naming `sql`
 
 
 class TrainCommand(TrainRequest):

@@ -26,7 +26,7 @@ from agents.status import StatusView
 from agents.topics import generation_topic
 from app import app, topic_names
 from broker.security import client_options
-from broker.topics import ensure_topics
+from broker.topics import ensure_topics, topic_configs
 from settings import get_settings
 
 logger = logging.getLogger(__name__)
@@ -50,7 +50,8 @@ def broker_unreachable() -> None:
 async def _create_missing() -> list[str]:
     return await asyncio.wait_for(
         ensure_topics(_settings.bootstrap_servers, topic_names(), _settings.topic_partitions,
-                      _settings.topic_replication_factor, **client_options(_settings)),
+                      _settings.topic_replication_factor, configs=topic_configs(_settings),
+                      **client_options(_settings)),
         timeout=max(_settings.topic_check_seconds, 5.0),
     )
 

@@ -97,6 +97,15 @@ class BaseModelStore:
     def manifest(self, name: str, version: int | str | None = None) -> dict[str, Any]:
         return self._read_manifest(name, self.resolve(name, version))
 
+    def synthesizer_location(self, name: str, version: int | str) -> str:
+        """The version's synthesizer file: a local path that sdv.utils.load_synthesizer opens, or its URL in a URL store."""
+        return f"{self.version_dir(name, version)}/{SYNTHESIZER_FILE}"
+
+    def newest(self) -> str | None:
+        """The most recently trained model: the one whose latest version was created last (None: no model)."""
+        created = {n: str(self.manifest(n).get("created_at") or "") for n in self.names()}
+        return max(created, key=lambda n: (created[n], n)) if created else None
+
     def list(self) -> list[dict[str, Any]]:
         """Every model with its versions and latest version."""
         return [{"name": n, "latest_version": self.latest(n), "versions": self.versions(n)} for n in self.names()]

@@ -14,6 +14,9 @@ RESERVED_COLUMNS = frozenset(
      "kafka_topic", "kafka_partition", "kafka_offset"}
 )
 MAX_COLUMNS = 500
+# The original service's clients name datasets as "./data/<file>" (its data directory, seen from where it ran);
+# that prefix means the data directory, whatever DATA_DIR is.
+SPEC_PREFIX = "data"
 
 
 class DatasetError(ValueError):
@@ -50,7 +53,12 @@ def resolve_dataset(data_dir: Path, dataset_path: str) -> Path:
     root = Path(data_dir).resolve()
     candidate = Path(dataset_path)
     if not candidate.is_absolute():
-        candidate = root / candidate
+        literal = root / candidate
+        parts = candidate.parts
+        # "./data/x.csv" (the original README's form) is x.csv in the data directory, unless data_dir/data/x.csv exists
+        if len(parts) > 1 and parts[0] == SPEC_PREFIX and not os.path.lexists(literal):
+            literal = root.joinpath(*parts[1:])
+        candidate = literal
     try:
         resolved = candidate.resolve(strict=True)
     except (RuntimeError, OSError):  # missing, or a symlink loop (Path.resolve raises on loops)
@@ -80,9 +88,11 @@ def list_datasets(data_dir: Path) -> list[dict[str, Any]]:
         if root not in resolved.parents or not resolved.is_file():
             continue  # symlinks leading out are not offered
         stat = resolved.stat()
+        relative = path.relative_to(root).as_posix()
         out.append({
             "name": path.name,
-            "path": str(path.relative_to(root)),
+            "path": f"./{SPEC_PREFIX}/{relative}",  # the original service's form; resolve_dataset takes both
+            "relative_path": relative,
             "size_bytes": stat.st_size,
             "modified_at": datetime.fromtimestamp(stat.st_mtime, timezone.utc).isoformat(),
         })

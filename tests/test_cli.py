@@ -135,7 +135,8 @@ def test_status_and_models_print_tables_or_json(live):
         assert title in result.stdout
     result = cardiosynth("--json", "models", "--url", live.url)
     assert result.exit_code == 0, result.stderr
-    assert json.loads(result.stdout) == {"models": [], "total_count": 0, "default_model": "cvd"}
+    assert json.loads(result.stdout) == {"models": [], "total_count": 0, "default_model": "cvd",
+                                               "model_when_unnamed": None}
 
 
 def cli_in_a_terminal(*args: str) -> subprocess.Popen:
@@ -243,3 +244,28 @@ def test_train_generate_and_a_raw_command_against_a_real_worker(kafka_broker, tm
         assert all(s.value >= 0 for s in lag)
     finally:
         worker.stop()
+
+
+def test_sql_without_a_worker_reads_the_duckdb_file(tmp_path):
+    """No worker at --url: `cardiosynth sql` opens the DuckDB file itself, read-only (the README's query, CSV when piped)."""
+    from tests.warehouse.rows import make_rows
+    from warehouse.duckdb import DuckDBWriter
+
+    path = tmp_path / "warehouse.duckdb"
+    writer = DuckDBWriter(path)
+    writer.write(make_rows(30))
+    writer.close()
+    env = {**os.environ, "DUCKDB_PATH": str(path), "WAREHOUSE": "duckdb"}
+    url = f"http://127.0.0.1:{free_port()}"
+
+    def run(query: str) -> subprocess.CompletedProcess:
+        return subprocess.run([CARDIOSYNTH, "sql", query, "--url", url], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=120, stdin=subprocess.DEVNULL)
+
+    done = run("SELECT heart_disease, COUNT(*) as count FROM CARDIOVASCULAR_DB.SYNTHETIC_DATA.PATIENT_DATA "
+               "GROUP BY heart_disease ORDER BY heart_disease;")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "heart_disease,count" and sum(int(line.split(",")[1]) for line in lines[1:]) == 30
+    refused = run("DROP TABLE PATIENT_DATA")
+    assert refused.returncode == 1 and "DROP statements are refused" in refused.stderr

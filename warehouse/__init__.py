@@ -1,5 +1,5 @@
 """Where records land: a writer interface, DuckDB (embedded default) and Snowflake."""
 
-from warehouse.base import WarehouseError, WarehouseWriter, create_writer
+from warehouse.base import QueryError, WarehouseError, WarehouseWriter, create_writer
 
-__all__ = ["WarehouseWriter", "WarehouseError", "create_writer"]
+__all__ = ["WarehouseWriter", "WarehouseError", "QueryError", "create_writer"]

@@ -20,6 +20,10 @@ class WarehouseError(RuntimeError):
     """The warehouse could not be reached or refused a write; the sink retries these."""
 
 
+class QueryError(WarehouseError):
+    """The warehouse refused a user's query (unknown table, syntax): the query's fault, not the warehouse's."""
+
+
 class WarehouseWriter(abc.ABC):
     """Idempotent batch writes keyed on record_id; every method is blocking (run it in a thread)."""
 
@@ -44,6 +48,11 @@ class WarehouseWriter(abc.ABC):
     @abc.abstractmethod
     def close(self) -> None:
         """Release connections."""
+
+    def read(self, sql: str, limit: int) -> tuple[list[str], list[tuple]]:
+        """A user's read-only analysis query (checked by warehouse.read_only): column names and at most limit + 1
+        rows (the extra row tells the caller there were more); QueryError when the query is at fault."""
+        raise NotImplementedError
 
     def ping(self) -> None:
         self.query("SELECT 1 AS ok")
@@ -101,4 +110,7 @@ def create_writer(settings) -> WarehouseWriter:
         return SnowflakeWriter.from_settings(settings)
     from warehouse.duckdb import DuckDBWriter
 
-    return DuckDBWriter(settings.duckdb_file, settings.warehouse_table, release_after=settings.duckdb_release_seconds)
+    # the Snowflake database and schema names also name the DuckDB file and its schema view, so the
+    # original README's CARDIOVASCULAR_DB.SYNTHETIC_DATA.PATIENT_DATA queries run on both
+    return DuckDBWriter(settings.duckdb_file, settings.warehouse_table, release_after=settings.duckdb_release_seconds,
+                        catalog=settings.snowflake_database, schema=settings.snowflake_schema)

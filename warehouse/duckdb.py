@@ -24,7 +24,7 @@ from typing import Any
 
 import duckdb
 
-from warehouse.base import WarehouseError, WarehouseWriter, first_per_record_id
+from warehouse.base import QueryError, WarehouseError, WarehouseWriter, first_per_record_id
 from warehouse.columnar import to_arrow
 
 __all__ = ["DuckDBWriter", "to_arrow"]
@@ -42,9 +42,12 @@ def _close_all() -> None:
 class DuckDBWriter(WarehouseWriter):
     name = "duckdb"
 
-    def __init__(self, path: Path | str, table: str = "PATIENT_DATA", release_after: float | None = None):
+    def __init__(self, path: Path | str, table: str = "PATIENT_DATA", release_after: float | None = None,
+                 catalog: str = "CARDIOVASCULAR_DB", schema: str = "SYNTHETIC_DATA"):
         super().__init__(table)
         self.path = Path(path)
+        # read() attaches the file as `catalog`; `schema`.`table` is a view of main.`table` in the file
+        self.catalog, self.schema = catalog, schema
         self.release_after = release_after  # None: keep the file open until close()
         self._con: duckdb.DuckDBPyConnection | None = None
         self._lock = threading.Lock()
@@ -70,6 +73,9 @@ class DuckDBWriter(WarehouseWriter):
             con.execute("SET TimeZone = 'UTC'")
             cols = ", ".join(f"{n} {t}" for n, t in self.columns.items() if n != "record_id")
             con.execute(f"CREATE TABLE IF NOT EXISTS {self.table} (record_id VARCHAR PRIMARY KEY, {cols})")
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
+            # SELECT *: DuckDB binds a view when it is queried, so columns added later show through
+            con.execute(f"CREATE VIEW IF NOT EXISTS {self.schema}.{self.table} AS SELECT * FROM main.{self.table}")
             existing = con.execute(
                 "SELECT column_name, data_type FROM information_schema.columns WHERE lower(table_name) = lower(?)",
                 [self.table],
@@ -142,6 +148,32 @@ class DuckDBWriter(WarehouseWriter):
             except duckdb.Error as exc:
                 raise WarehouseError(f"DuckDB query failed: {exc}") from None
             finally:
+                self._used()
+
+    def read(self, sql: str, limit: int) -> tuple[list[str], list[tuple]]:
+        """A user's query on a read-only attachment of the file named `catalog` (so catalog.schema.table resolves),
+        without access to other files; the writer's own connection is closed meanwhile."""
+        with self._lock:
+            self._connection()  # the file, table and view exist before they are attached read-only
+            self._reset()
+            con = duckdb.connect(":memory:")
+            try:
+                try:
+                    path = str(self.path).replace("'", "''")
+                    con.execute(f"ATTACH '{path}' AS {self.catalog} (READ_ONLY)")
+                    con.execute(f"USE {self.catalog}")
+                    con.execute("SET TimeZone = 'UTC'")
+                    con.execute("SET enable_external_access = false")
+                except duckdb.Error as exc:
+                    raise WarehouseError(f"DuckDB {self.path}: {exc}") from None
+                try:
+                    cur = con.execute(sql)
+                    names = [d[0] for d in cur.description or []]
+                    return names, cur.fetchmany(limit + 1) if names else []
+                except duckdb.Error as exc:
+                    raise QueryError(str(exc)) from None
+            finally:
+                con.close()
                 self._used()
 
     def _reset(self) -> None:

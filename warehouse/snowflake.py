@@ -13,7 +13,7 @@ import pyarrow.parquet as pq
 from pydantic import SecretStr
 from snowflake.connector import errors as sf_errors
 
-from warehouse.base import WarehouseError, WarehouseWriter, first_per_record_id
+from warehouse.base import QueryError, WarehouseError, WarehouseWriter, first_per_record_id
 from warehouse.columnar import to_arrow
 from warehouse.snowflake_session import FAILURES, SnowflakeSession, is_transient
 
@@ -185,6 +185,22 @@ class SnowflakeWriter(WarehouseWriter):
             return [dict(zip(names, row)) for row in cur.fetchall()]
 
         return self.session.run(run, "query")
+
+    def read(self, sql: str, limit: int) -> tuple[list[str], list[tuple]]:
+        self.open()
+
+        def run(cur):
+            try:
+                self._execute(cur, sql)
+            except sf_errors.ProgrammingError as exc:  # the query's fault: not retried, the session stays
+                return exc
+            names = [d[0] for d in cur.description or []]
+            return names, cur.fetchmany(limit + 1) if names else []
+
+        answer = self.session.run(run, "query")
+        if isinstance(answer, Exception):
+            raise QueryError(self.session.redact(answer))
+        return answer
 
     def close(self) -> None:
         self.session.close()

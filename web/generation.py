@@ -20,13 +20,14 @@ from synthesis.conditions import ConditionError, validate_conditions
 from synthesis.sampling import sample_chunk
 from warehouse import WarehouseError
 from web.errors import http_error, json_response, parse_body
+from web.models import requested_model
 from web.waiting import wait_until_known
 
 
 def _model_version(name: str | None, version: int | None, conditions: dict | None = None) -> tuple[str, int]:
     """The model and version a request names (404 when missing); its conditions must fit the model (422)."""
     res = get_resources()
-    name = name or res.settings.default_model
+    name = requested_model(name)
     try:
         version = res.store.resolve(name, version)
         columns = res.store.manifest(name, version)["columns"]

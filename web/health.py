@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import time
+from decimal import Decimal
 
 from aiohttp import web
 
 from agents import lost_topics
+from agents.commands import SqlRequest
 from broker.embedded import port_open
 from models_store import ModelStoreError
 from resources import get_resources
-from warehouse import WarehouseError
-from web.errors import http_error, json_response
+from warehouse import QueryError, WarehouseError
+from web.errors import http_error, json_response, parse_body
 
 
 async def _broker() -> dict:
@@ -139,3 +141,23 @@ async def warehouse_records(request: web.Request) -> web.Response:
     except WarehouseError as exc:
         raise http_error(web.HTTPServiceUnavailable, f"warehouse unavailable: {exc}") from None
     return json_response({"records": rows, "count": len(rows)})
+
+
+def _json_value(value):
+    # Snowflake's NUMBER comes back as Decimal: a JSON number, as DuckDB's DOUBLE is
+    return float(value) if isinstance(value, Decimal) else value
+
+
+async def warehouse_sql(request: web.Request) -> web.Response:
+    """Run one read-only analysis query (the original README's three-part names resolve on DuckDB too)."""
+    body = await parse_body(request, SqlRequest)
+    res = get_resources()
+    try:
+        columns, rows = await res.warehouse(lambda w: w.read(body.sql, body.limit))
+    except QueryError as exc:
+        raise http_error(web.HTTPBadRequest, f"the query failed: {exc}", field="sql") from None
+    except WarehouseError as exc:
+        raise http_error(web.HTTPServiceUnavailable, f"warehouse unavailable: {exc}") from None
+    return json_response({"columns": columns, "rows": [[_json_value(v) for v in row] for row in rows[:body.limit]],
+                          "row_count": min(len(rows), body.limit), "truncated": len(rows) > body.limit,
+                          "warehouse": res.settings.warehouse})

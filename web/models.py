@@ -14,6 +14,19 @@ INFO_FIELDS = ("name", "version", "method", "parameters", "dataset_path", "rows"
                "holdout_fraction", "target", "data_check")
 
 
+def requested_model(name: str | None) -> str:
+    """The model a request names; a request that names none (the original README's /generate, /stream and
+    /model/info) gets the most recently trained model, as the original service served the model it trained last;
+    DEFAULT_MODEL (which /train names a model by default) when the store is empty, so the 404 says what to train."""
+    if name:
+        return name
+    res = get_resources()
+    try:
+        return res.store.newest() or res.settings.default_model
+    except ModelStoreError:
+        return res.settings.default_model
+
+
 def _manifest(name: str, version=None) -> dict:
     try:
         return get_resources().store.manifest(name, version)
@@ -33,14 +46,14 @@ def model_info_view(manifest: dict) -> dict:
 
 
 async def model_info(request: web.Request) -> web.Response:
-    name = request.query.get("model_name") or get_resources().settings.default_model
-    return json_response(model_info_view(_manifest(name)))
+    return json_response(model_info_view(_manifest(requested_model(request.query.get("model_name")))))
 
 
 async def models(request: web.Request) -> web.Response:
     found = get_resources().store.list()
     return json_response({"models": found, "total_count": len(found),
-                          "default_model": get_resources().settings.default_model})
+                          "default_model": get_resources().settings.default_model,
+                          "model_when_unnamed": requested_model(None) if found else None})
 
 
 async def model_detail(request: web.Request) -> web.Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from agents.commands import GenerateRequest, StreamRequest, TrainRequest
+from agents.commands import GenerateRequest, SqlRequest, StreamRequest, TrainRequest
 from web import dashboard, docs, generation, health, metrics, models, openapi, training
 from web.openapi import RouteDoc
 
@@ -32,6 +32,7 @@ def setup_routes(router: web.UrlDispatcher) -> None:
     router.add_delete("/models/{name}/versions/{version:\\d+}", models.delete_model_version)
     router.add_get("/warehouse/summary", health.warehouse_summary)
     router.add_get("/warehouse/records", health.warehouse_records)
+    router.add_post("/warehouse/sql", health.warehouse_sql)
     router.add_get("/metrics", metrics.metrics)
     router.add_get("/openapi.json", openapi.openapi_json)
     router.add_get("/docs", docs.swagger_ui)
@@ -85,6 +86,9 @@ ROUTE_DOCS: dict[tuple[str, str], RouteDoc] = {
         "The latest landed records", "warehouse", (200, 400, 503),
         query={"request_id": {"type": "string"},
                "limit": {"type": "integer", "minimum": 1, "maximum": 10_000, "default": 100}}),
+    ("POST", "/warehouse/sql"): RouteDoc(
+        "Run one read-only analysis query (SELECT, SHOW, DESCRIBE, EXPLAIN); writes are refused with 422",
+        "warehouse", (200, 400, 422, 503), body=SqlRequest),
     ("GET", "/metrics"): RouteDoc("Pipeline metrics, Prometheus text format", "service", produces=("text/plain",)),
     ("GET", "/openapi.json"): RouteDoc("This API's OpenAPI 3.1 document", "documentation"),
     ("GET", "/docs"): RouteDoc("Swagger UI", "documentation", produces=HTML),

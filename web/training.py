@@ -9,6 +9,7 @@ from agents.control import publish_command
 from agents.status import training_tasks
 from agents.status import entries as status_entries
 from agents.status import entry as status_entry
+from models_store import is_url
 from resources import get_resources
 from synthesis.datasets import DatasetError, list_datasets, resolve_dataset
 from synthesis.methods import METHODS
@@ -16,11 +17,17 @@ from web.errors import http_error, json_response, parse_body
 from web.waiting import wait_until_known
 
 
+def method_view(method) -> dict:
+    """A method as the original README lists it (`method` the id, `name` the synthesizer class), and its parameters."""
+    return {"method": method.name, **method.describe(), "name": method.synthesizer.rsplit(".", 1)[-1]}
+
+
 async def list_methods(request: web.Request) -> web.Response:
     settings = get_resources().settings
     return json_response({
-        "methods": [m.describe() for m in METHODS.values()],
+        "methods": [method_view(m) for m in METHODS.values()],
         "default_method": settings.default_method,
+        "epochs_method": settings.epochs_method,
     })
 
 
@@ -46,16 +53,26 @@ async def start_training(request: web.Request) -> web.Response:
     await wait_until_known(training_tasks, command.id)
     return json_response(
         {"status": "started", "task_id": command.id,
-         "message": f"training {body.method} model {body.model_name!r} on {body.dataset_path}",
-         "status_url": f"/train/status/{command.id}"},
+         "message": f"Training task initiated. Use task_id to check progress. Training {body.method} model "
+                    f"{body.model_name!r} on {body.dataset_path}.",
+         "status_url": f"/train/status/{command.id}", "model_name": body.model_name, "method": body.method,
+         "method_reason": body.method_reason, "dataset_path": body.dataset_path, "epochs": body.epochs},
         status=202,
     )
 
 
 def task_view(entry: dict) -> dict:
-    return {k: entry.get(k) for k in (
+    view = {k: entry.get(k) for k in (
         "task_id", "status", "progress", "message", "model_name", "method", "dataset_path", "epochs",
         "created_at", "started_at", "completed_at", "error", "result")}
+    result = view["result"]
+    if result and result.get("model_name") and result.get("model_version"):
+        # model_path names the synthesizer file, as the original README's result did; model_dir the version's folder
+        store = get_resources().store
+        view["result"] = {**result, "model_dir": result.get("model_path"),
+                          "model_path": store.synthesizer_location(result["model_name"], result["model_version"]),
+                          "model_path_is_url": is_url(store.location)}
+    return view
 
 
 async def training_status(request: web.Request) -> web.Response:

@@ -45,7 +45,8 @@ def test_a_model_trained_on_one_worker_generates_rows_on_another(two_machines, s
     done = trainer.wait_training(task["task_id"], timeout=120)
     assert done["status"] == "completed", done
     version = done["result"]["model_version"]
-    assert done["result"]["model_path"] == f"{url}/shared/{version}"
+    assert done["result"]["model_path"] == f"{url}/shared/{version}/synthesizer.pkl"  # the object's URL
+    assert (done["result"]["model_dir"], done["result"]["model_path_is_url"]) == (f"{url}/shared/{version}", True)
 
     # the other worker lists the version without having trained it, and samples from it
     assert sampler.get("/models").json()["models"] == [{"name": "shared", "latest_version": version,

@@ -59,6 +59,20 @@ def test_20000_records_land_once_with_their_kafka_offsets(streamed, snowflake):
     assert row == {"n": 20000, "ids": 20000, "offsets": 20000, "partitions": 20000, "topics": 20000}
 
 
+def test_analysis_sql_through_the_worker_reads_snowflake(worker, streamed, database):
+    resp = worker.post("/warehouse/sql", json={
+        "sql": f"SELECT heart_disease, COUNT(*) as count FROM {database}.SYNTHETIC_DATA.PATIENT_DATA "
+               "GROUP BY heart_disease;"})
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert [c.lower() for c in body["columns"]] == ["heart_disease", "count"] and body["warehouse"] == "snowflake"
+    assert sum(row[1] for row in body["rows"]) == 20000
+    refused = worker.post("/warehouse/sql", json={"sql": f"DELETE FROM {database}.SYNTHETIC_DATA.PATIENT_DATA"})
+    assert refused.status_code == 422 and "DELETE statements are refused" in refused.json()["error"]
+    failed = worker.post("/warehouse/sql", json={"sql": "SELECT * FROM NO_SUCH_TABLE"})
+    assert failed.status_code == 400, failed.text
+
+
 def test_a_redelivered_batch_is_stored_once(worker, streamed, snowflake):
     topic, bootstrap = worker.topic("RECORDS_TOPIC"), worker.env["KAFKA_BOOTSTRAP_SERVERS"]
 

@@ -91,6 +91,15 @@ def test_resolve_finds_files_inside_the_data_dir(data_dir):
     assert resolve_dataset(data_dir, "link_in.csv") == (data_dir / "ok.csv").resolve()
 
 
+def test_resolve_takes_the_original_readmes_data_prefix(data_dir):
+    """The original service's clients send "./data/<file>": the data directory, whatever DATA_DIR is called."""
+    assert resolve_dataset(data_dir, "./data/ok.csv") == (data_dir / "ok.csv").resolve()
+    assert resolve_dataset(data_dir, "data/nested/inner.csv") == (data_dir / "nested" / "inner.csv").resolve()
+    (data_dir / "data").mkdir()
+    (data_dir / "data" / "ok.csv").write_text("a\n1\n")  # a real data/ folder inside DATA_DIR wins
+    assert resolve_dataset(data_dir, "./data/ok.csv") == (data_dir / "data" / "ok.csv").resolve()
+
+
 def test_resolve_finds_the_bundled_sample():
     assert resolve_dataset(ROOT / "data", SAMPLE) == (ROOT / "data" / SAMPLE).resolve()
 
@@ -115,6 +124,11 @@ def test_resolve_finds_the_bundled_sample():
         (".", "outside the data directory"),
         ("", "non-empty"),
         ("ok.csv\x00.txt", "NUL"),
+        ("./data/../secret.csv", "outside the data directory"),
+        ("./data/../../../etc/passwd", "outside the data directory"),
+        ("./data/link_out.csv", "outside the data directory"),
+        ("./data/dir_out/secret.csv", "outside the data directory"),
+        ("./data/missing.csv", "does not exist"),
     ],
 )
 def test_resolve_rejects(data_dir, dataset_path, problem):
@@ -135,7 +149,7 @@ def test_resolve_rejects_a_symlink_loop(data_dir):
     for name in ("loop.csv", "ping.csv"):
         with pytest.raises(DatasetError, match="does not exist in the data directory"):
             resolve_dataset(data_dir, name)
-    assert {d["path"] for d in list_datasets(data_dir)} == {"ok.csv", "nested/inner.csv", "link_in.csv"}
+    assert {d["relative_path"] for d in list_datasets(data_dir)} == {"ok.csv", "nested/inner.csv", "link_in.csv"}
 
 
 def test_resolve_rejects_a_non_string():
@@ -147,7 +161,7 @@ def test_resolve_rejects_a_non_string():
 
 
 def test_list_offers_csv_files_inside_and_skips_symlinks_leading_out(data_dir):
-    found = {d["path"]: d for d in list_datasets(data_dir)}
+    found = {d["relative_path"]: d for d in list_datasets(data_dir)}
     assert set(found) == {"ok.csv", "nested/inner.csv", "link_in.csv"}
     entry = found["nested/inner.csv"]
     assert entry["name"] == "inner.csv"
@@ -161,7 +175,7 @@ def test_list_of_a_missing_dir_is_empty(tmp_path):
 
 def test_list_the_bundled_data_dir():
     found = list_datasets(ROOT / "data")
-    sample = next(d for d in found if d["path"] == SAMPLE)
+    sample = next(d for d in found if d["path"] == f"./data/{SAMPLE}")
     assert sample["size_bytes"] == os.path.getsize(ROOT / "data" / SAMPLE)
 
 

@@ -489,7 +489,7 @@ async def test_methods_lists_every_method_with_parameters(client):
     resp = await client.get("/train/methods")
     assert resp.status == 200
     body = await resp.json()
-    methods = {m["name"]: m for m in body["methods"]}
+    methods = {m["method"]: m for m in body["methods"]}
     assert set(methods) == {"cart", "arf", "mst", "gaussian_copula", "ctgan", "tvae", "copulagan"}
     assert body["default_method"] == "cart"
     assert methods["cart"]["parameters"]["min_leaf"]["default"] == 30
@@ -507,7 +507,7 @@ async def test_datasets_lists_the_sample(client):
     assert resp.status == 200
     body = await resp.json()
     assert body["total_count"] == len(body["datasets"]) >= 1
-    sample = next(d for d in body["datasets"] if d["path"] == SAMPLE)
+    sample = next(d for d in body["datasets"] if d["path"] == f"./data/{SAMPLE}")
     assert sample["name"] == SAMPLE
     assert sample["size_bytes"] == os.path.getsize(ROOT / "data" / SAMPLE)
     assert sample["modified_at"].endswith("+00:00")
@@ -515,7 +515,7 @@ async def test_datasets_lists_the_sample(client):
 
 async def test_datasets_skip_symlinks_leading_out(client, data_dir):
     body = await (await client.get("/datasets")).json()
-    assert [d["path"] for d in body["datasets"]] == [SAMPLE]
+    assert [d["relative_path"] for d in body["datasets"]] == [SAMPLE]
 
 
 async def test_health_reports_the_broker_down(client, monkeypatch):
@@ -590,3 +590,77 @@ async def test_stream_carries_its_conditions(client, publish, model):
     assert resp.status == 202
     (command,) = publish.await_args.args
     assert command.conditions == {"heart_disease": "Yes"}
+
+
+# --- the original README's requests (tests/integration/test_spec_contract.py sends them to a live worker) -------
+
+
+async def test_train_takes_the_readmes_data_prefix_and_epochs_without_a_method(client, publish, store, data_dir):
+    no_models(store)
+    shutil.copy(data_dir / SAMPLE, data_dir / "CVD_cleaned.csv")
+    resp = await client.post("/train", json={"dataset_path": "./data/CVD_cleaned.csv", "epochs": 300})
+    assert resp.status == 202, await resp.text()
+    body = await resp.json()
+    assert body["status"] == "started" and body["task_id"] and body["message"]
+    assert body["method"] == "ctgan" and "does not train in epochs" in body["method_reason"]
+    (command,) = publish.await_args.args
+    assert (command.method, command.epochs, command.dataset_path) == ("ctgan", 300, "./data/CVD_cleaned.csv")
+
+
+@pytest.mark.parametrize("path", ["./data/../secret.csv", "./data/escape.csv", "/etc/passwd", "../secret.csv"])
+async def test_train_refuses_paths_out_of_the_data_dir_in_the_readmes_form_too(client, publish, data_dir, path):
+    resp = await client.post("/train", json={"dataset_path": path})
+    assert resp.status == 400
+    assert "outside the data directory" in (await resp.json())["error"]
+    publish.assert_not_awaited()
+
+
+async def test_methods_and_datasets_have_the_readmes_fields(client, data_dir):
+    methods = (await (await client.get("/train/methods")).json())["methods"]
+    ctgan = next(m for m in methods if m["method"] == "ctgan")
+    assert ctgan["name"] == "CTGANSynthesizer" and ctgan["description"]
+    datasets = (await (await client.get("/datasets")).json())["datasets"]
+    assert [(d["name"], d["path"], d["relative_path"]) for d in datasets] == [(SAMPLE, f"./data/{SAMPLE}", SAMPLE)]
+
+
+async def test_a_finished_trainings_model_path_is_the_synthesizer_file(client, tables, model, store):
+    tables(status.training_tasks, "t-done", {
+        "task_id": "t-done", "status": "completed", "created_at": "2025-01-01T00:00:00+00:00",
+        "result": {"model_name": model, "model_version": 2, "model_path": str(store.version_dir(model, 2)),
+                   "training_time": 1.0, "dataset_rows": 3463}})
+    result = (await (await client.get("/train/status/t-done")).json())["result"]
+    assert result["model_path"] == str(store.version_dir(model, 2) / "synthesizer.pkl")
+    assert result["model_dir"] == str(store.version_dir(model, 2)) and result["model_path_is_url"] is False
+    assert os.path.isfile(result["model_path"])
+
+
+async def test_generate_and_stream_without_a_model_use_the_newest_model(client, publish, store, model):
+    newer = f"n_{uuid.uuid4().hex[:8]}"
+    staging = store.staging_dir()
+    (staging / "synthesizer.pkl").write_bytes(b"stand-in")
+    (staging / "metadata.json").write_text("{}")
+    store.publish(newer, staging, {"method": "cart", "rows": 10, "columns": [], "created_at": "9999-01-01T00:00:00"})
+    try:
+        assert (await client.post("/stream", json={"num_samples": 10, "batch_size": 5})).status == 202
+        assert publish.await_args.args[0].model_name == newer
+        resp = await client.post("/generate", json={"num_samples": 10, "send_to_kafka": True})
+        assert resp.status == 202 and publish.await_args.args[0].model_name == newer
+        assert (await (await client.get("/model/info")).json())["model_name"] == newer
+        assert (await (await client.get("/models")).json())["model_when_unnamed"] == newer
+    finally:
+        shutil.rmtree(store.root / newer, ignore_errors=True)
+
+
+async def test_warehouse_sql_runs_the_readmes_query_and_refuses_writes(client):
+    resp = await client.post("/warehouse/sql", json={"sql": "SELECT heart_disease, COUNT(*) as count FROM "
+                                                            "CARDIOVASCULAR_DB.SYNTHETIC_DATA.PATIENT_DATA "
+                                                            "GROUP BY heart_disease;"})
+    assert resp.status == 200, await resp.text()
+    body = await resp.json()
+    assert body["columns"] == ["heart_disease", "count"] and body["truncated"] is False
+    refused = await client.post("/warehouse/sql", json={"sql": "DELETE FROM PATIENT_DATA"})
+    assert refused.status == 422
+    (error,) = (await refused.json())["detail"]
+    assert error["field"] == "sql" and "DELETE statements are refused" in error["message"]
+    failed = await client.post("/warehouse/sql", json={"sql": "SELECT * FROM NO_SUCH_TABLE"})
+    assert failed.status == 400 and "NO_SUCH_TABLE" in (await failed.json())["error"]

@@ -255,7 +255,7 @@
       const metrics = info.metrics || {};
       const name = row.cells[0];
       name.replaceChildren(el("strong", {text: model.name}));
-      if (model.name === listing.default_model) name.append(el("span", {class: "tag", text: "default"}));
+      if (model.name === listing.model_when_unnamed) name.append(el("span", {class: "tag", text: "default"}));
       setText(row.cells[1], `v${model.latest_version}`);
       row.cells[1].title = `versions: ${(model.versions || []).join(", ")}`;
       setText(row.cells[2], info.method || "");
@@ -276,7 +276,7 @@
       row._report.href = `models/${encodeURIComponent(model.name)}/report.html`;
       row._report.hidden = typeof score !== "number";
     });
-    fillModelSelect(models, listing.default_model);
+    fillModelSelect(models, listing.model_when_unnamed);
   }
 
   function fillModelSelect(models, defaultModel) {
@@ -443,9 +443,9 @@
   async function loadMethods() {
     const listing = await api("GET", "train/methods");
     const select = $("train-method");
-    state.methods = new Map(listing.methods.map((m) => [m.name, m]));
-    select.replaceChildren(...listing.methods.map((m) => el("option", {value: m.name, text: m.name})));
-    select.value = listing.default_method || listing.methods[0]?.name || "";
+    state.methods = new Map(listing.methods.map((m) => [m.method, m]));
+    select.replaceChildren(...listing.methods.map((m) => el("option", {value: m.method, text: m.method})));
+    select.value = listing.default_method || listing.methods[0]?.method || "";
     methodChanged();
   }
 
