@@ -64,12 +64,17 @@ class GowerSpace:
 
 
 def holdout_sized_chunks(n_train: int, n_holdout: int, seed: int):
-    """Disjoint, shuffled slices covering the training positions, each about as large as the holdout."""
+    """Disjoint, shuffled slices of the training positions, each exactly as large as the holdout.
+
+    Exactly: the distance to the nearest of N rows shrinks as N grows, so a slice even 25% larger than
+    the holdout (50,000 capped training rows cut in two against 20,000 holdout rows) makes rows that
+    never saw either side read closer to training. The training rows left over are not compared.
+    """
     import numpy as np
 
     order = np.random.default_rng(seed).permutation(n_train)
-    count = max(round(n_train / max(n_holdout, 1)), 1)
-    return [np.sort(chunk) for chunk in np.array_split(order, count)]
+    size = max(min(n_holdout, n_train), 1)
+    return [np.sort(order[start:start + size]) for start in range(0, n_train - size + 1, size)]
 
 
 def privacy(train_df, holdout_df, synthetic_df, numeric: list[str], categorical: list[str], seed: int):

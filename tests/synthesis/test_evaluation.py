@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from synthesis.datasets import read_dataset
@@ -120,3 +121,15 @@ def test_plot_data_covers_every_column(case):
         assert len(associations[side]) == n and all(len(row) == n for row in associations[side])
         assert all(v is None or -1.0 <= v <= 1.0 for row in associations[side] for v in row)
     assert len(plots["pair_trend_scores"]["scores"]) == len(plots["pair_trend_scores"]["columns"])
+
+
+@pytest.mark.parametrize(("n_train", "n_holdout", "slices"), [(50_000, 20_000, 2), (2770, 693, 3), (100, 400, 1)])
+def test_training_slices_are_exactly_as_large_as_the_holdout(n_train, n_holdout, slices):
+    """A slice larger than the holdout would sit nearer to any row by size alone and inflate the DCR share."""
+    from synthesis.evaluation.privacy import holdout_sized_chunks
+
+    chunks = holdout_sized_chunks(n_train, n_holdout, seed=0)
+    assert len(chunks) == slices
+    assert {len(c) for c in chunks} == {min(n_train, n_holdout)}
+    joined = np.concatenate(chunks)
+    assert len(set(joined)) == len(joined) and joined.max() < n_train
