@@ -27,3 +27,13 @@ def assert_each_once(stored: Iterable[str], produced: Iterable[str]) -> None:
 def stored_ids(writer, where: str = "", params: tuple = ()) -> list[str]:
     """Every record_id row in the writer's table (one entry per row, repeats kept)."""
     return [r["record_id"] for r in writer.query(f"SELECT record_id FROM {writer.table} {where}", params)]
+
+
+def produced_ids(stream: dict, chunk_size: int = 5000) -> set[str]:
+    """The record_ids a stream (GET /stream/{id}) produces, as the sampler names them; chunk_size: CHUNK_SIZE."""
+    from synthesis.sampling import record_id
+
+    # the plan of agents/generation.py: paced streams sample at most batch_size rows per chunk
+    per_chunk = min(stream["batch_size"], chunk_size) if stream["interval_seconds"] > 0 else chunk_size
+    total = stream["num_samples"]
+    return {record_id(stream["stream_id"], i // per_chunk, i % per_chunk) for i in range(total)}

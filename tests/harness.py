@@ -87,6 +87,7 @@ class Worker:
         return self.env[name]
 
     def start(self, timeout: float = 90) -> "Worker":
+        started_at = self.log_path.stat().st_size if self.log_path.exists() else 0  # a restart appends
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [CARDIOSYNTH, "worker", "-l", self.log_level], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
@@ -97,7 +98,7 @@ class Worker:
         def ready():
             if self.process.poll() is not None:
                 raise AssertionError(f"worker exited with {self.process.returncode}:\n{self.log_tail()}")
-            return b"Worker]: Ready" in self.log_path.read_bytes()
+            return b"Worker]: Ready" in self.log_path.read_bytes()[started_at:]
 
         wait_for(ready, timeout, f"the worker to join its group (log {self.log_path})")
         wait_for(lambda: requests.get(f"{self.url}/health", timeout=5).status_code == 200, 30, "/health")
@@ -198,11 +199,13 @@ async def redeliver(bootstrap: str, topic: str, max_records: int) -> int:
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
                                 enable_auto_commit=False, group_id=None)
     await consumer.start()
-    try:
-        batch = await consumer.getmany(timeout_ms=5000, max_records=max_records)
+    messages = []
+    try:  # a fetch may answer with part of what is there: fetch until max_records or nothing more comes
+        while len(messages) < max_records and (
+                batch := await consumer.getmany(timeout_ms=5000, max_records=max_records - len(messages))):
+            messages += [m for msgs in batch.values() for m in msgs]
     finally:
         await consumer.stop()
-    messages = [m for msgs in batch.values() for m in msgs]
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
     try:
