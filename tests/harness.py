@@ -162,8 +162,8 @@ def trained_pipeline(prefix: str, **env: str):
         broker.stop()
 
 
-async def _sink_offsets(worker: Worker) -> tuple[int, int]:
-    """(offsets the sink committed, records on the broker), summed over the records topic's partitions."""
+async def _sink_view(worker: Worker) -> tuple[dict[int, int], list[tuple[int, int, bytes | None]]]:
+    """(offset the sink committed per partition, (partition, offset, key) of every record on the broker)."""
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
     bootstrap, topic = worker.env["KAFKA_BOOTSTRAP_SERVERS"], worker.topic("RECORDS_TOPIC")
@@ -175,21 +175,33 @@ async def _sink_offsets(worker: Worker) -> tuple[int, int]:
         await consumer._client.force_metadata_update()
         partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
         assert partitions, f"no partitions for {topic}"
-        committed = [await consumer.committed(tp) for tp in partitions]
+        committed = {tp.partition: (await consumer.committed(tp)) or 0 for tp in partitions}
         # Tansu answers ListOffsets(latest) with a batch's offset, not the log end: read and count instead
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
-        on_broker = 0
+        on_broker = []
         while batch := await consumer.getmany(timeout_ms=500, max_records=100_000):
-            on_broker += sum(len(messages) for messages in batch.values())
+            on_broker += [(m.partition, m.offset, m.key) for messages in batch.values() for m in messages]
     finally:
         await consumer.stop()
-    return sum(c or 0 for c in committed), on_broker
+    return committed, on_broker
 
 
 def sink_offsets(worker: Worker) -> tuple[int, int]:
     """(offsets the sink committed, records on the broker) of a worker's records topic."""
-    return asyncio.run(_sink_offsets(worker))
+    committed, on_broker = asyncio.run(_sink_view(worker))
+    return sum(committed.values()), len(on_broker)
+
+
+def sink_committed(worker: Worker) -> dict[int, int]:
+    """The offset the sink committed on each partition of the records topic: what it acknowledged."""
+    return asyncio.run(_sink_view(worker))[0]
+
+
+def records_from(worker: Worker, committed: dict[int, int]) -> list[str]:
+    """The record_ids (message keys) on the broker at or after those offsets: what was not acknowledged."""
+    on_broker = asyncio.run(_sink_view(worker))[1]
+    return [key.decode() for partition, offset, key in on_broker if offset >= committed.get(partition, 0)]
 
 
 async def redeliver(bootstrap: str, topic: str, max_records: int) -> int:
