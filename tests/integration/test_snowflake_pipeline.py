@@ -94,7 +94,8 @@ def test_malformed_records_go_to_the_dead_letter_topic_and_good_ones_land(worker
             if k not in ("ingested_at", "kafka_topic", "kafka_partition", "kafka_offset")}
     good.update(record_id="sf-good-1", request_id="sf-manual")
     bad = [b"[1, 2", json.dumps(dict(good, record_id="sf-bad", bmi="x")).encode(),
-           json.dumps(dict(good, record_id="sf-bad2", age_category="200+")).encode()]
+           json.dumps(dict(good, record_id="sf-bad2", age_category="200+")).encode(),
+           json.dumps(dict(good, record_id="sf-big", request_id="x" * 70_000)).encode()]  # over 64 KiB
     bootstrap = worker.env["KAFKA_BOOTSTRAP_SERVERS"]
 
     async def send_and_read_dlq():
@@ -120,7 +121,8 @@ def test_malformed_records_go_to_the_dead_letter_topic_and_good_ones_land(worker
 
     dead = asyncio.run(send_and_read_dlq())
     reasons = sorted(dict(m.headers)["error"].decode() for m in dead)
-    assert len(reasons) == 3
+    assert len(reasons) == 4
+    assert any("bytes exceeds 65536" in r for r in reasons)
     assert any("invalid JSON" in r for r in reasons)
     assert any("bmi" in r for r in reasons)
     assert any("age_category" in r for r in reasons)
