@@ -29,7 +29,7 @@ conditions = st.dictionaries(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(raw=st.none() | encoded(json_values) | encoded(commands))
 def test_any_control_message_is_a_command_or_a_rejection_with_a_reason(raw):
     try:
@@ -41,7 +41,7 @@ def test_any_control_message_is_a_command_or_a_rejection_with_a_reason(raw):
     assert parse_command(command.model_dump_json(exclude_none=True).encode(), "other-id") == command
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(given_conditions=st.none() | conditions)
 def test_any_conditions_are_accepted_or_refused_naming_the_column(given_conditions):
     try:
