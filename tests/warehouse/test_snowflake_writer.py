@@ -121,7 +121,8 @@ def test_sql_errors_raise_warehouse_error(snowflake_writer):
 
 def test_the_password_is_never_logged_nor_put_in_errors(private_fakesnow, caplog):
     caplog.set_level(logging.DEBUG)
-    writer = snowflake_writer_for(private_fakesnow)
+    # a short network timeout: the connector retries a refused connection until it runs out
+    writer = snowflake_writer_for(private_fakesnow, network_timeout=1)
     assert writer.session.password.get_secret_value() == SECRET_PASSWORD  # so the checks below can fail
     writer.write(make_rows(100))
     private_fakesnow.stop()
