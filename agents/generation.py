@@ -10,7 +10,7 @@ from typing import Any
 
 from agents.commands import GenerateCommand, StreamCommand, handles
 from agents.records import GenerationChunk
-from agents.status import TERMINAL, now, publish_status, send_confirmed, streams
+from agents.status import TERMINAL, now, publish_status, streams
 from agents.status import ready as status_ready
 from agents.status import entry as status_entry
 from agents.topics import generation_topic, records_topic
@@ -150,7 +150,7 @@ async def pace(entry: dict[str, Any]) -> None:
                 model_version=entry["model_version"], generated_at=now(), seed=entry["seed"],
                 conditions=entry.get("conditions"),
             )
-            await send_confirmed(generation_topic, f"{stream_id}:{index}", chunk, f"chunk {index} of {stream_id}")
+            await generation_topic.send(key=f"{stream_id}:{index}", value=chunk)
             await publish_status("stream", stream_id, changes={"chunks_scheduled": index + 1, "heartbeat_at": now()})
             beat = time.monotonic()
             ticks = entry["chunks_per_tick"]

@@ -219,9 +219,9 @@ async def ready(timeout: float | None = None) -> bool:
 async def send_confirmed(topic, key, value, what: str, attempts: int = 6):
     """Send and wait until the broker has it, sending again while it refuses.
 
-    Right after a broker re-created its topics, Tansu refused sends for a few seconds (UnknownError);
-    a status change or a chunk sent without waiting was lost: a stream marked failed stayed running,
-    and a chunk never sampled left its stream running for ever. A send refused after all attempts raises.
+    Right after a broker re-created its topics, Tansu refused sends for a moment (UnknownError): a
+    stream's 'failed' mark sent without waiting was lost, the stream stayed running, and recovery later
+    resumed it with its chunks gone. A send refused after all attempts raises.
     """
     delay = 0.2
     for attempt in range(1, attempts + 1):
