@@ -30,7 +30,9 @@ def parse_command(raw: bytes | None, fallback_id: str):
         body = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise CommandError(f"invalid JSON: {exc}") from None
-    if isinstance(body, dict) and "id" not in body and body.get("command") in CREATING:
+    # the name is looked up only if it is a string: {"command": []} raised TypeError and stopped this agent
+    if isinstance(body, dict) and "id" not in body and isinstance(body.get("command"), str) \
+            and body["command"] in CREATING:
         body["id"] = fallback_id  # a redelivered message keeps the same id, so it runs once
     try:
         return command_adapter.validate_python(body)

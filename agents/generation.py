@@ -108,7 +108,8 @@ async def fail_streams_in_flight(reason: str) -> list[str]:
             pacer.cancel()
         await publish_status("stream", entry["stream_id"], changes={
             "state": "failed", "completed_at": now(),
-            "error": f"{reason}; {landed} of {entry['num_samples']} rows had landed: start the stream again"})
+            "error": f"{reason}; {landed} of {entry['num_samples']} rows had landed: start the stream again"},
+            confirm=True)
         failed.append(entry["stream_id"])
     return failed
 

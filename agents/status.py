@@ -216,11 +216,37 @@ async def ready(timeout: float | None = None) -> bool:
         return False
 
 
+async def send_confirmed(topic, key, value, what: str, attempts: int = 6):
+    """Send and wait until the broker has it, sending again while it refuses.
+
+    Right after a broker re-created its topics, Tansu refused sends for a moment (UnknownError): a
+    stream's 'failed' mark sent without waiting was lost, the stream stayed running, and recovery later
+    resumed it with its chunks gone. A send refused after all attempts raises.
+    """
+    delay = 0.2
+    for attempt in range(1, attempts + 1):
+        sent = await topic.send(key=key, value=value)
+        try:
+            return await sent
+        except KafkaError as exc:
+            if attempt == attempts:
+                raise
+            logger.warning("%s refused (%s); sending it again in %.1fs", what, exc, delay)
+            await asyncio.sleep(delay)
+            delay *= 2
+
+
 async def publish_status(
-    table: str, key: str, changes: dict[str, Any] | None = None, increments: dict[str, int] | None = None
-) -> Awaitable:
+    table: str, key: str, changes: dict[str, Any] | None = None, increments: dict[str, int] | None = None,
+    *, confirm: bool = False,
+) -> Awaitable | None:
     """Send a status change; every worker applies it in order with the other changes to the same entry.
 
-    Returns what to await for the broker's acknowledgement (the send itself returns once buffered)."""
-    return await status_topic.send(key=key, value=StatusUpdate(
-        table=table, key=key, changes=changes or {}, increments=increments or {}))
+    Returns what to await for the broker's acknowledgement (the send itself returns once buffered).
+    confirm: wait here until the broker has it (send_confirmed), for a change nothing would send again.
+    """
+    update = StatusUpdate(table=table, key=key, changes=changes or {}, increments=increments or {})
+    if confirm:
+        await send_confirmed(status_topic, key, update, f"status update of {table} {key}")
+        return None
+    return await status_topic.send(key=key, value=update)

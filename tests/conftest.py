@@ -49,3 +49,11 @@ def tables():
     yield put
     for table, key in made:
         table.data.pop(key, None)
+
+
+def pytest_collection_modifyitems(config, items):
+    """A test on the session's broker must be marked integration (`-m "not integration"` must not start it)."""
+    unmarked = [item.nodeid for item in items
+                if "kafka_broker" in getattr(item, "fixturenames", ()) and item.get_closest_marker("integration") is None]
+    if unmarked:
+        raise pytest.UsageError(f"tests using the real broker without the integration marker: {unmarked}")

@@ -89,6 +89,7 @@ class Worker:
 
     def start(self, timeout: float = 90, terminal: bool = False) -> "Worker":
         """Start the worker and wait until it serves; `terminal`: as a terminal starts it (see `interrupt`)."""
+        started_at = self.log_path.stat().st_size if self.log_path.exists() else 0  # a restart appends
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [CARDIOSYNTH, "worker", "-l", self.log_level], cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
@@ -101,7 +102,7 @@ class Worker:
         def ready():
             if self.process.poll() is not None:
                 raise AssertionError(f"worker exited with {self.process.returncode}:\n{self.log_tail()}")
-            return b"Worker]: Ready" in self.log_path.read_bytes()
+            return b"Worker]: Ready" in self.log_path.read_bytes()[started_at:]
 
         wait_for(ready, timeout, f"the worker to join its group (log {self.log_path})")
         wait_for(lambda: requests.get(f"{self.url}/health", timeout=5).status_code == 200, 30, "/health")
@@ -213,8 +214,8 @@ def trained_pipeline(prefix: str, **env: str):
         broker.stop()
 
 
-async def _sink_offsets(worker: Worker) -> tuple[int, int]:
-    """(offsets the sink committed, records on the broker), summed over the records topic's partitions."""
+async def _sink_view(worker: Worker) -> tuple[dict[int, int], list[tuple[int, int, bytes | None]]]:
+    """(offset the sink committed per partition, (partition, offset, key) of every record on the broker)."""
     from aiokafka import AIOKafkaConsumer, TopicPartition
 
     bootstrap, topic = worker.env["KAFKA_BOOTSTRAP_SERVERS"], worker.topic("RECORDS_TOPIC")
@@ -226,21 +227,33 @@ async def _sink_offsets(worker: Worker) -> tuple[int, int]:
         await consumer._client.force_metadata_update()
         partitions = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
         assert partitions, f"no partitions for {topic}"
-        committed = [await consumer.committed(tp) for tp in partitions]
+        committed = {tp.partition: (await consumer.committed(tp)) or 0 for tp in partitions}
         # Tansu answers ListOffsets(latest) with a batch's offset, not the log end: read and count instead
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
-        on_broker = 0
+        on_broker = []
         while batch := await consumer.getmany(timeout_ms=500, max_records=100_000):
-            on_broker += sum(len(messages) for messages in batch.values())
+            on_broker += [(m.partition, m.offset, m.key) for messages in batch.values() for m in messages]
     finally:
         await consumer.stop()
-    return sum(c or 0 for c in committed), on_broker
+    return committed, on_broker
 
 
 def sink_offsets(worker: Worker) -> tuple[int, int]:
     """(offsets the sink committed, records on the broker) of a worker's records topic."""
-    return asyncio.run(_sink_offsets(worker))
+    committed, on_broker = asyncio.run(_sink_view(worker))
+    return sum(committed.values()), len(on_broker)
+
+
+def sink_committed(worker: Worker) -> dict[int, int]:
+    """The offset the sink committed on each partition of the records topic: what it acknowledged."""
+    return asyncio.run(_sink_view(worker))[0]
+
+
+def records_from(worker: Worker, committed: dict[int, int]) -> list[str]:
+    """The record_ids (message keys) on the broker at or after those offsets: what was not acknowledged."""
+    on_broker = asyncio.run(_sink_view(worker))[1]
+    return [key.decode() for partition, offset, key in on_broker if offset >= committed.get(partition, 0)]
 
 
 async def redeliver(bootstrap: str, topic: str, max_records: int) -> int:
@@ -250,11 +263,13 @@ async def redeliver(bootstrap: str, topic: str, max_records: int) -> int:
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
                                 enable_auto_commit=False, group_id=None)
     await consumer.start()
-    try:
-        batch = await consumer.getmany(timeout_ms=5000, max_records=max_records)
+    messages = []
+    try:  # a fetch may answer with part of what is there: fetch until max_records or nothing more comes
+        while len(messages) < max_records and (
+                batch := await consumer.getmany(timeout_ms=5000, max_records=max_records - len(messages))):
+            messages += [m for msgs in batch.values() for m in msgs]
     finally:
         await consumer.stop()
-    messages = [m for msgs in batch.values() for m in msgs]
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
     await producer.start()
     try:

@@ -39,6 +39,10 @@ def parse_record(
             raise RecordError(f"missing field {field!r}")
     if not isinstance(record["record_id"], str) or len(record["record_id"]) > 128:
         raise RecordError("record_id must be a string of at most 128 characters")
+    # VARCHAR columns: a list or a number here would pass and then fail every write of its batch
+    for field in ("model_name", "request_id"):
+        if not isinstance(record[field], str):
+            raise RecordError(f"{field} must be a string, got {type(record[field]).__name__}")
     version = record["model_version"]
     if not isinstance(version, int) or isinstance(version, bool):
         raise RecordError(f"model_version must be an integer, got {version!r}")

@@ -33,6 +33,7 @@ FALLBACK = "fallback-id"
         (b"{}", ["body", "'command'"]),
         (b'{"command": "explode"}', ["'explode'", "'command'", "'train'", "'stream'"]),
         (b'{"command": 7}', ["'command'"]),
+        (b'{"command": []}', ["'command'"]),  # raised TypeError (unhashable) and stopped the agent
         (b'{"command": "stream", "num_samples": -5}', ["stream.num_samples", "greater than or equal to 1"]),
         (b'{"command": "stream"}', ["stream.num_samples", "Field required"]),
         (b'{"command": "stream", "num_samples": "many"}', ["stream.num_samples", "valid integer"]),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from unittest import mock
 
@@ -139,3 +140,28 @@ def test_an_unreadable_message_is_skipped(raw, caplog):
     status.apply_message(raw)
     assert {name: dict(table) for name, table in status._entries.items()} == before
     assert "unreadable status update" in caplog.text
+
+
+async def test_send_confirmed_sends_again_while_the_broker_refuses_and_raises_when_it_keeps_refusing():
+    from aiokafka.errors import UnknownError
+
+    from agents.status import send_confirmed
+
+    class RefusingTopic:  # what Tansu answered for a moment after re-creating its topics
+        def __init__(self, refusals: int):
+            self.refusals, self.sent = refusals, []
+
+        async def send(self, key, value):
+            self.sent.append(value)
+            answer = asyncio.get_running_loop().create_future()
+            if len(self.sent) <= self.refusals:
+                answer.set_exception(UnknownError())
+            else:
+                answer.set_result("metadata")
+            return answer
+
+    topic = RefusingTopic(refusals=2)
+    assert await send_confirmed(topic, "k", "chunk", "chunk 0") == "metadata"
+    assert topic.sent == ["chunk"] * 3
+    with pytest.raises(UnknownError):
+        await send_confirmed(RefusingTopic(refusals=5), "k", "chunk", "chunk 0", attempts=2)

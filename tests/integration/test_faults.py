@@ -8,6 +8,7 @@ import duckdb
 import pytest
 
 from synthesis.sampling import sample_chunk
+from tests.exactly_once import assert_each_once, produced_ids
 from tests.harness import Worker, wait_for
 
 pytestmark = pytest.mark.integration
@@ -37,8 +38,10 @@ def test_killed_worker_stream_resumes_and_lands_each_record_once(kafka_broker, t
     with duckdb.connect(str(tmp_path / "state" / "warehouse.duckdb"), read_only=True) as con:
         cur = con.execute("SELECT * FROM PATIENT_DATA")
         names = [d[0].lower() for d in cur.description]
-        landed = {row[0]: dict(zip(names, row)) for row in cur.fetchall()}
-    assert names[0] == "record_id" and len(landed) == 100_000  # 100,000 rows, each record_id once
+        rows = cur.fetchall()
+    assert names[0] == "record_id"
+    assert_each_once((row[0] for row in rows), produced_ids(final))  # 100,000 rows, each record_id once
+    landed = {row[0]: dict(zip(names, row)) for row in rows}
     # every record equals the one its chunk's seed regenerates
     for index in range(20):
         chunk = {"request_id": stream_id, "chunk_index": index, "num_rows": 5000, "model_name": "cvd",

@@ -13,7 +13,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from tests.harness import Worker, sink_offsets as offsets, wait_for
+from tests.exactly_once import assert_each_once, produced_ids, stored_ids
+from tests.harness import Worker, records_from, sink_committed, sink_offsets as offsets, wait_for
 from tests.warehouse.fakesnow_server import FakesnowServer, start_fakesnow
 from warehouse.snowflake import SnowflakeWriter
 
@@ -72,11 +73,12 @@ def test_duckdb_held_by_another_process(kafka_broker, tmp_path):
         print(f"\nDuckDB: all rows landed {time.monotonic() - released:.1f}s after the lock was released")
         assert final["state"] == "completed"
         assert recovered["sink"]["down_since"] is None and recovered["sink"]["retries_total"] >= 2
-        summary = worker.get("/warehouse/summary").json()
-        assert summary["row_count"] == summary["distinct_record_ids"] == 12000
         assert offsets(worker) == (12000, 12000)
+        produced = produced_ids(worker.get(f"/stream/{stream_id}").json())
     finally:
         worker.stop()
+    with duckdb.connect(str(path), read_only=True) as con:  # row by row: not count == distinct, which the key ensures
+        assert_each_once((r[0] for r in con.execute("SELECT record_id FROM PATIENT_DATA").fetchall()), produced)
 
 
 def _open_quietly(path):
@@ -106,10 +108,11 @@ def test_snowflake_frozen_then_restarted_empty(kafka_broker, tmp_path):
                     SNOWFLAKE_NETWORK_TIMEOUT="2", SINK_RETRY_MAX_SECONDS="1")
     worker.log_level = "debug"  # the connector's own debug lines are searched for the passphrase too
 
-    def count() -> dict:
+    def ids() -> list[str]:
+        """Every record_id row in the server (the server, like Snowflake, would store a repeated one)."""
         reader = SnowflakeWriter(account="x", user="x", password="x", database=database, **server.connect_args)
         try:
-            return reader.query("SELECT count(*) AS n, count(DISTINCT record_id) AS ids FROM PATIENT_DATA")[0]
+            return stored_ids(reader)
         finally:
             reader.close()
 
@@ -135,7 +138,7 @@ def test_snowflake_frozen_then_restarted_empty(kafka_broker, tmp_path):
         assert worker.wait_stream(first, timeout=120)["state"] == "completed"
         wait_for(lambda: landed(worker, first) == 8000, 90, "every row of the first stream")
         print(f"\nSnowflake frozen {thawed - frozen:.1f}s; every row landed {time.monotonic() - thawed:.1f}s after")
-        assert count() == {"n": 8000, "ids": 8000}
+        assert_each_once(ids(), produced_ids(worker.get(f"/stream/{first}").json()))
 
         second = start_stream(worker, 6000)
         wait_for(lambda: landed(worker, second) >= 1000, 120, "1,000 rows of the second stream")
@@ -143,13 +146,16 @@ def test_snowflake_frozen_then_restarted_empty(kafka_broker, tmp_path):
         server.proc.wait()
         killed = time.monotonic()
         wait_for(lambda: sink_retrying(worker), 90, "/health to report the sink retrying")
-        acknowledged, _ = offsets(worker)  # the sink commits nothing more until a write succeeds
+        acknowledged = sink_committed(worker)  # the sink commits nothing more until a write succeeds
         server = FakesnowServer(server.db_dir, port=server.port).start()
         # everything not acknowledged before the kill lands in the new, empty server, once
         wait_for(lambda: offsets(worker) == (14000, 14000), 120, "every record acknowledged")
         print(f"Snowflake restarted empty: the backlog landed {time.monotonic() - killed:.1f}s after the kill")
-        assert acknowledged < 14000
-        assert count() == {"n": 14000 - acknowledged, "ids": 14000 - acknowledged}
+        assert sum(acknowledged.values()) < 14000
+        # the new server holds exactly the records not acknowledged before the kill, each once, by id
+        not_acknowledged = records_from(worker, acknowledged)
+        assert len(not_acknowledged) == 14000 - sum(acknowledged.values())
+        assert_each_once(ids(), not_acknowledged)
         assert wait_for(lambda: (p := warehouse_part(worker))["http_status"] == 200 and p, 30, "/health ok")
 
         log = worker.log_path.read_text(errors="replace")

@@ -15,7 +15,8 @@ class FakesnowError(RuntimeError):
 
 
 class FakesnowServer(ServerProcess):
-    """`fakesnow -s -p PORT -d DIR` on a local port.
+    """`fakesnow -s -p PORT -d DIR` on a local port, with primary keys not enforced, as on Snowflake
+    (fakesnow_unenforced.py says why).
 
     fakesnow 0.12.1 ignores -d in server mode: its databases live in memory and end with the process.
     """
@@ -32,7 +33,7 @@ class FakesnowServer(ServerProcess):
         return {"host": "localhost", "port": self.port, "protocol": "http"}
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "fakesnow", "-s", "-p", str(self.port), "-d", str(self.folder)]
+        return [sys.executable, str(Path(__file__).with_name("fakesnow_unenforced.py")), "-s", "-p", str(self.port), "-d", str(self.folder)]
 
     def ready(self) -> bool:
         # uvicorn says so only once it has bound the port: a listener someone else left there does not count

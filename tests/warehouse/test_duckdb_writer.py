@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.exactly_once import assert_each_once, stored_ids
 from tests.warehouse.rows import make_rows
 from warehouse.duckdb import DuckDBWriter
 
@@ -38,10 +39,10 @@ def test_a_replayed_batch_is_stored_once(duckdb_writer):
     duckdb_writer.write(rows)
 
     assert duckdb_writer.write(rows) == 0
-    assert landed(duckdb_writer)["ids"] == landed(duckdb_writer)["n"] == 20_000
-    overlapping = rows[-500:] + make_rows(300, rows[0]["request_id"], offset=20_000)
-    assert duckdb_writer.write(overlapping) == 300
-    assert landed(duckdb_writer)["n"] == 20_300
+    assert_each_once(stored_ids(duckdb_writer), (r["record_id"] for r in rows))
+    more = make_rows(300, rows[0]["request_id"], offset=20_000)
+    assert duckdb_writer.write(rows[-500:] + more) == 300
+    assert_each_once(stored_ids(duckdb_writer), (r["record_id"] for r in rows + more))
 
 
 def test_new_columns_are_added_and_found_again_on_reopen(duckdb_writer):
@@ -81,7 +82,7 @@ def test_summary_and_landed_since(duckdb_writer):
 def test_a_batch_repeating_a_record_id_stores_it_once(duckdb_writer):
     rows = make_rows(10)
     assert duckdb_writer.write(rows + rows[:3]) == 10
-    assert landed(duckdb_writer)["n"] == 10
+    assert_each_once(stored_ids(duckdb_writer), (r["record_id"] for r in rows))
 
 
 EXIT_SCRIPT = """

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 import requests
@@ -11,8 +12,10 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from settings import Settings
 from tests.warehouse.conftest import SECRET_PASSWORD, snowflake_writer_for
+from tests.exactly_once import assert_each_once, stored_ids
 from tests.warehouse.rows import make_rows
 from warehouse import WarehouseError, create_writer
+from warehouse import snowflake as snowflake_module
 from warehouse.snowflake import SnowflakeWriter
 
 
@@ -55,16 +58,16 @@ def test_a_replayed_batch_is_stored_once(snowflake_writer):
     snowflake_writer.write(rows)
 
     assert snowflake_writer.write(rows) == 0
-    assert landed(snowflake_writer)["ids"] == landed(snowflake_writer)["n"] == 20_000
-    overlapping = rows[-500:] + make_rows(300, rows[0]["request_id"], offset=20_000)
-    assert snowflake_writer.write(overlapping) == 300
-    assert landed(snowflake_writer)["n"] == 20_300
+    assert_each_once(stored_ids(snowflake_writer), (r["record_id"] for r in rows))
+    more = make_rows(300, rows[0]["request_id"], offset=20_000)
+    assert snowflake_writer.write(rows[-500:] + more) == 300
+    assert_each_once(stored_ids(snowflake_writer), (r["record_id"] for r in rows + more))
 
 
 def test_a_batch_repeating_a_record_id_stores_it_once(snowflake_writer):
     rows = make_rows(10)
     assert snowflake_writer.write(rows + rows[:3]) == 10
-    assert landed(snowflake_writer)["n"] == 10
+    assert_each_once(stored_ids(snowflake_writer), (r["record_id"] for r in rows))
 
 
 def test_new_columns_are_added_before_loading(snowflake_writer):
@@ -118,7 +121,8 @@ def test_sql_errors_raise_warehouse_error(snowflake_writer):
 
 def test_the_password_is_never_logged_nor_put_in_errors(private_fakesnow, caplog):
     caplog.set_level(logging.DEBUG)
-    writer = snowflake_writer_for(private_fakesnow)
+    # a short network timeout: the connector retries a refused connection until it runs out
+    writer = snowflake_writer_for(private_fakesnow, network_timeout=1)
     assert writer.session.password.get_secret_value() == SECRET_PASSWORD  # so the checks below can fail
     writer.write(make_rows(100))
     private_fakesnow.stop()
@@ -194,3 +198,30 @@ def test_snowflake_settings_come_from_the_environment(monkeypatch):
     writer = SnowflakeWriter.from_settings(settings)
     assert (writer.database, writer.schema, writer.table) == ("CARDIOVASCULAR_DB", "SYNTHETIC_DATA", "RECORDS")
     assert SECRET_PASSWORD not in repr(writer)
+
+
+class WriterWithoutDedup(SnowflakeWriter):
+    """The writer with its deduplication switched off: the MERGE becomes a plain INSERT."""
+
+    @staticmethod
+    def _execute(cur, sql: str, params: tuple | None = None):
+        merge = re.fullmatch(r"MERGE INTO (\w+) t USING (\w+) s ON .* THEN INSERT \(([^)]*)\) VALUES .*", sql)
+        if merge:
+            table, incoming, names = merge.groups()
+            sql = f"INSERT INTO {table} ({names}) SELECT {names} FROM {incoming}"
+        return SnowflakeWriter._execute(cur, sql, params)
+
+
+def test_the_exactly_once_check_fails_when_the_writer_stops_deduplicating(fakesnow_server, monkeypatch):
+    """The server stores a repeated record_id as Snowflake does: only the writer's dedup prevents it."""
+    monkeypatch.setattr(snowflake_module, "first_per_record_id", lambda rows: rows)
+    writer = snowflake_writer_for(fakesnow_server)
+    writer.__class__ = WriterWithoutDedup
+    rows = make_rows(50)
+    try:
+        writer.write(rows)
+        writer.write(rows[:20])  # a redelivery
+        with pytest.raises(AssertionError, match="70 rows stored for 50 records; 20 record_ids stored more than once"):
+            assert_each_once(stored_ids(writer), (r["record_id"] for r in rows))
+    finally:
+        writer.close()

@@ -389,9 +389,10 @@ async def test_expensive_requests_are_capped_per_client(client, model, monkeypat
     import settings as settings_module
     import web.generation
 
-    release = asyncio.Event()
+    release, inside = asyncio.Event(), asyncio.Semaphore(0)
 
     async def slow_sample(*args):
+        inside.release()
         await release.wait()
         return []
 
@@ -399,7 +400,8 @@ async def test_expensive_requests_are_capped_per_client(client, model, monkeypat
     monkeypatch.setattr(web.generation.get_resources(), "sample", slow_sample)
     body = {"num_samples": 5, "model_name": model}
     first = [asyncio.ensure_future(client.post("/generate", json=body)) for _ in range(2)]
-    await asyncio.sleep(0.2)
+    for _ in first:  # both requests hold their slot (the middleware counts them before the view samples)
+        await asyncio.wait_for(inside.acquire(), timeout=30)
     refused = await client.post("/generate", json=body)
     assert refused.status == 429
     assert "at most 2" in (await refused.json())["error"]
@@ -534,6 +536,7 @@ async def test_health_reports_the_broker_down(client, monkeypatch):
     assert set(body["sink"]) >= {"landed", "duplicates", "dead_lettered"}
 
 
+@pytest.mark.integration  # the session's real broker
 async def test_health_reports_a_broker_back_from_an_outage_degraded_until_its_topics_are_checked(
         client, monkeypatch, kafka_broker):
     res = get_resources()
