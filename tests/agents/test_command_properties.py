@@ -37,8 +37,10 @@ def test_any_control_message_is_a_command_or_a_rejection_with_a_reason(raw):
     except CommandError as exc:
         assert str(exc)
         return
-    # what the command is published as parses back to the same command
-    assert parse_command(command.model_dump_json(exclude_none=True).encode(), "other-id") == command
+    # what the command is published as parses back to the same command (its fields: why a method was
+    # chosen is said in the HTTP answer and not carried on the topic)
+    again = parse_command(command.model_dump_json(exclude_none=True).encode(), "other-id")
+    assert again.model_dump() == command.model_dump()
 
 
 @settings(max_examples=200, deadline=None)
