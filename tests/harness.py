@@ -41,6 +41,16 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 0.1):
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} (last error: {last_error})")
 
 
+async def eventually(predicate, what: str, timeout: float = 5.0) -> None:
+    """The bounded wait of an async test: poll predicate() on the event loop; fail with `what` after timeout."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.01)
+
+
 class Worker:
     """A `cardiosynth worker` process with its own topics, app id, state and model directories."""
 

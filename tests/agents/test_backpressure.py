@@ -12,15 +12,7 @@ from types import SimpleNamespace
 import app  # noqa: F401  # first: importing agents.generation before app fails on a circular import
 import agents.generation as generation
 from agents.generation import pace, plan
-
-
-async def until(predicate, what: str, timeout: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.01)
+from tests.harness import eventually
 
 
 async def test_a_stream_schedules_at_most_max_chunks_ahead_of_those_sent(monkeypatch):
@@ -53,9 +45,9 @@ async def test_a_stream_schedules_at_most_max_chunks_ahead_of_those_sent(monkeyp
     try:
         for sent in (0, 3, 50):
             status["chunks_sent"] = sent
-            await until(lambda: len(scheduled) == sent + ahead, f"{sent + ahead} chunks scheduled")
+            await eventually(lambda: len(scheduled) == sent + ahead, f"{sent + ahead} chunks scheduled", timeout=10)
             waiting_since = looks[0]
-            await until(lambda: looks[0] >= waiting_since + 5, "pace() to wait on the sent chunks")
+            await eventually(lambda: looks[0] >= waiting_since + 5, "pace() to wait on the sent chunks", timeout=10)
             assert scheduled == list(range(sent + ahead)), f"{len(scheduled)} scheduled with {sent} sent"
         status["state"] = "cancelled"
         await asyncio.wait_for(task, timeout=10)  # a stream that ended stops waiting

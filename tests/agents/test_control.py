@@ -14,6 +14,7 @@ import app  # noqa: F401  # first: importing agents.control before app fails on 
 import agents.control as control
 from agents.commands import CancelCommand, GenerateCommand, StreamCommand, TrainCommand
 from agents.control import MAX_COMMAND_BYTES, CommandError, parse_command
+from tests.harness import eventually
 
 FALLBACK = "fallback-id"
 
@@ -123,16 +124,6 @@ async def test_dead_letter_keeps_the_message_and_says_why():
 
 
 # --- the agent, through Faust's test_context (no broker) -----------------------------------------
-
-
-async def eventually(predicate, what: str, timeout: float = 5.0):
-    """Bounded wait: test_context's put() returns once the value entered the stream, not once handled."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.01)
 
 
 @pytest.fixture(autouse=True)
