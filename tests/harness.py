@@ -41,6 +41,16 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 0.1):
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what} (last error: {last_error})")
 
 
+def train_sample_model(root: Path, name: str = "cvd", method: str = "gaussian_copula") -> str:
+    """Train `method` on the bundled sample straight into the model store at root (no worker); returns root."""
+    from synthesis.training import train_model
+
+    dataset = ROOT / "data" / "cvd_sample_3463.csv"
+    train_model({"task_id": "t", "dataset_file": str(dataset), "dataset_path": dataset.name, "model_name": name,
+                 "method": method, "epochs": None, "parameters": {}, "models_dir": str(root)})
+    return str(root)
+
+
 async def eventually(predicate, what: str, timeout: float = 5.0) -> None:
     """The bounded wait of an async test: poll predicate() on the event loop; fail with `what` after timeout."""
     loop = asyncio.get_running_loop()

@@ -17,8 +17,7 @@ import time
 import pytest
 
 from broker.embedded import EmbeddedBroker
-from synthesis.training import train_model
-from tests.harness import ROOT, Worker, free_port, session_processes, status_entries, wait_for
+from tests.harness import Worker, free_port, session_processes, status_entries, train_sample_model, wait_for
 
 pytestmark = pytest.mark.integration
 STOP_WAIT = 10  # seconds a stopping worker gets before the test fails
@@ -27,11 +26,7 @@ STOP_WAIT = 10  # seconds a stopping worker gets before the test fails
 @pytest.fixture(scope="module")
 def models_dir(tmp_path_factory):
     """A model store with the default model, for the workers below to stream from."""
-    root = tmp_path_factory.mktemp("shutdown-models")
-    dataset = ROOT / "data" / "cvd_sample_3463.csv"
-    train_model({"task_id": "t", "dataset_file": str(dataset), "dataset_path": dataset.name, "model_name": "cvd",
-                 "method": "gaussian_copula", "epochs": None, "parameters": {}, "models_dir": str(root)})
-    return str(root)
+    return train_sample_model(tmp_path_factory.mktemp("shutdown-models"))
 
 
 def terminal_worker(bootstrap: str, tmp_path, models_dir: str) -> Worker:

@@ -12,18 +12,14 @@ import pytest
 import synthesis.sampling as sampling
 from settings import ROOT
 from synthesis.sampling import build_records, chunk_seed, record_id, sample_chunk, sample_messages
-from synthesis.training import train_model
+from tests.harness import train_sample_model
 
 META = ("record_id", "model_name", "model_version", "request_id", "generated_at")
 
 
 @pytest.fixture(scope="module")
 def models_dir(tmp_path_factory):
-    root = tmp_path_factory.mktemp("sampling-models")
-    dataset = ROOT / "data" / "cvd_sample_3463.csv"
-    train_model({"task_id": "t", "dataset_file": str(dataset), "dataset_path": dataset.name, "model_name": "cvd",
-                 "method": "gaussian_copula", "epochs": None, "parameters": {}, "models_dir": str(root)})
-    return str(root)
+    return train_sample_model(tmp_path_factory.mktemp("sampling-models"))
 
 
 def chunk(index: int = 0, seed: int | None = 7, rows: int = 50, request_id: str = "req-1") -> dict:
