@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 
 import synthesis.sampling as sampling
-from settings import ROOT
 from synthesis.sampling import build_records, chunk_seed, record_id, sample_chunk, sample_messages
 from tests.harness import train_sample_model
 
