@@ -20,6 +20,7 @@ PRIVACY_LABELS = {
     "identical_to_training": "Share identical to a training row",
     "identical_to_training_matched": "Share identical to a training row (holdout-sized training slices)",
     "identical_to_holdout": "Share identical to a holdout row",
+    "synthetic_rows": "Synthetic rows compared for copies",
     "real_holdout_identical_to_training": "Real holdout rows identical to a training row (reference)",
     "training_slices": "Training slices of holdout size compared",
     "distance": "Distance",

@@ -9,6 +9,10 @@ from synthesis.evaluation.schema import as_labels, as_numbers
 MAX_SYNTHETIC_ROWS = 5_000
 DCR_SHARE_LIMIT = 0.6
 IDENTICAL_RATIO_LIMIT = 2.0
+# Copies of training rows are flagged only when chance cannot explain them: the count matched against a
+# holdout-sized slice must be improbable (Poisson, below this p) at the rate the holdout's copies show
+# (at least half a row). One coincidental match in 50,000 rows is not a leak; five with none in the holdout are.
+IDENTICAL_CHANCE_P = 0.001
 # Rarer categories share an all-zero code: two different rare labels then look equal, which errs towards
 # "too close" (the cautious side for privacy) and keeps the one-hot matrix small on wide, high-cardinality tables.
 MAX_ONE_HOT = 200
@@ -111,6 +115,7 @@ def privacy(train_df, holdout_df, synthetic_df, numeric: list[str], categorical:
             np.mean([identical_share(synthetic_hashes, train_hashes.iloc[chunk]) for chunk in chunks])
         ),
         "identical_to_holdout": identical_share(synthetic_hashes, holdout_hashes),
+        "synthetic_rows": int(len(synthetic_df)),
         "real_holdout_identical_to_training": identical_share(holdout_hashes, train_hashes),
         "training_slices": len(chunks),
         "distance": "gower (numbers min-max scaled on training ranges, categories 0/1)",
@@ -126,6 +131,12 @@ def privacy(train_df, holdout_df, synthetic_df, numeric: list[str], categorical:
     return out
 
 
+def _beyond_chance(copies: float, expected: float) -> bool:
+    from scipy.stats import poisson
+
+    return bool(poisson.sf(round(copies) - 1, max(expected, 0.5)) < IDENTICAL_CHANCE_P)
+
+
 def privacy_flags(figures: dict[str, Any]) -> list[str]:
     """Reasons to look closer at a model's privacy; empty when nothing stands out."""
     reasons = []
@@ -135,9 +146,10 @@ def privacy_flags(figures: dict[str, Any]) -> list[str]:
             f"(more than {DCR_SHARE_LIMIT:.0%}; 50% is what unseen real rows would give)"
         )
     matched, holdout = figures["identical_to_training_matched"], figures["identical_to_holdout"]
-    if matched > 0 and matched > IDENTICAL_RATIO_LIMIT * holdout:
+    rows = figures["synthetic_rows"]
+    if matched > 0 and matched > IDENTICAL_RATIO_LIMIT * holdout and _beyond_chance(matched * rows, holdout * rows):
         reasons.append(
-            f"{matched:.2%} of synthetic rows equal a training row but only {holdout:.2%} equal a holdout row "
-            f"(against training slices of the holdout's size)"
+            f"{matched:.2%} of synthetic rows ({matched * rows:.0f} of {rows}) equal a training row but only "
+            f"{holdout:.2%} ({holdout * rows:.0f}) equal a holdout row (against training slices of the holdout's size)"
         )
     return reasons

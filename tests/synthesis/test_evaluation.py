@@ -133,3 +133,17 @@ def test_training_slices_are_exactly_as_large_as_the_holdout(n_train, n_holdout,
     assert {len(c) for c in chunks} == {min(n_train, n_holdout)}
     joined = np.concatenate(chunks)
     assert len(set(joined)) == len(joined) and joined.max() < n_train
+
+
+@pytest.mark.parametrize(("copies", "holdout_copies", "flagged"), [(1, 0, False), (3, 0, False), (10, 0, True),
+                                                                  (10, 4, False), (40, 4, True)])
+def test_copies_are_flagged_only_beyond_chance(copies, holdout_copies, flagged):
+    """One coincidental match in 50,000 rows is no leak; ten where the holdout has none is."""
+    from synthesis.evaluation.privacy import privacy_flags
+
+    rows = 50_000
+    reasons = privacy_flags({"dcr_share": 0.5, "identical_to_training_matched": copies / rows,
+                             "identical_to_holdout": holdout_copies / rows, "synthetic_rows": rows})
+    assert bool(reasons) is flagged, reasons
+    if flagged:
+        assert f"({copies} of {rows}) equal a training row" in reasons[0]
