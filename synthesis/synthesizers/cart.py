@@ -57,6 +57,8 @@ def _bandwidths(values: np.ndarray, starts: np.ndarray, counts: np.ndarray) -> n
 
 
 class SequentialTrees(TableModel):
+    """The first column's values, then a tree and its leaves' donor values for each later column."""
+
     def __init__(self, min_leaf: int = 30, smoothing: bool = True, seed: int = 0):
         super().__init__(seed)
         self.min_leaf = min_leaf
