@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
-"""API latency while the worker is busy: p50/p99 of GET /health and POST /generate (100 rows).
+"""API latency while the worker is busy: p50/p99 of GET /health, GET /stream/{id} and POST /generate (100 rows).
 
-  .venv/bin/python benchmarks/latency_bench.py [--seconds 30] [--rows 1000000] [--smoke]
+  .venv/bin/python benchmarks/latency_bench.py [--seconds 30] [--rows 1000000] [--samples 300] [--smoke]
 
-Measured first on an idle worker, then while a CTGAN training and a stream run in the same worker.
+Measured first on an idle worker, then while a CTGAN training and a stream run in the same worker. The
+probes of /health and /stream/{id} go every 50 ms on their own thread, /generate on another (it takes
+longer), each phase lasting until every probe has --samples answers. The busy phase is confirmed: the
+training must be running and the stream running with more rows landed at both its start and its end;
+otherwise the run says so and exits 1 (a smoke run only reports it).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -19,28 +24,53 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.harness import Worker, trained_pipeline  # noqa: E402
+from tests.harness import Worker, trained_pipeline, wait_for  # noqa: E402
+
+PROBE_EVERY = 0.05
+HEALTH, STREAM, GENERATE = "GET /health", "GET /stream/{id}", "POST /generate (100 rows)"
 
 
-def measure(worker: Worker, seconds: float) -> dict[str, list[float]]:
-    """Alternate GET /health and POST /generate for `seconds`; latencies in ms."""
+def probe(name: str, call, found: dict, errors: list, done: threading.Event, pause: float) -> None:
     session = requests.Session()
-    found: dict[str, list[float]] = {"GET /health": [], "POST /generate (100 rows)": []}
-    errors = 0
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        for name, call in (("GET /health", lambda: session.get(f"{worker.url}/health", timeout=30)),
-                           ("POST /generate (100 rows)", lambda: session.post(
-                               f"{worker.url}/generate", json={"num_samples": 100}, timeout=60))):
-            start = time.perf_counter()
-            resp = call()
-            found[name].append((time.perf_counter() - start) * 1000)
-            errors += resp.status_code >= 500 or (name.startswith("POST") and resp.status_code != 200)
-    found["errors"] = [errors]
-    return found
+    while not done.is_set():
+        start = time.perf_counter()
+        resp = call(session)
+        found[name].append((time.perf_counter() - start) * 1000)
+        if resp.status_code >= 500 or (name == GENERATE and resp.status_code != 200):
+            errors.append(f"{name}: {resp.status_code}")
+        time.sleep(pause)
 
 
-def percentile(values: list[float], q: float) -> float:
+def measure(worker: Worker, seconds: float, samples: int, stream_id: str) -> dict:
+    """Probe until `seconds` passed and every probe has `samples` answers; latencies in ms."""
+    found: dict[str, list[float]] = {HEALTH: [], STREAM: [], GENERATE: []}
+    errors: list[str] = []
+    done = threading.Event()
+    calls = {
+        HEALTH: (lambda s: s.get(f"{worker.url}/health", timeout=30), PROBE_EVERY),
+        STREAM: (lambda s: s.get(f"{worker.url}/stream/{stream_id}", timeout=30), PROBE_EVERY),
+        GENERATE: (lambda s: s.post(f"{worker.url}/generate", json={"num_samples": 100}, timeout=60), 0),
+    }
+    threads = [threading.Thread(target=probe, args=(name, call, found, errors, done, pause), daemon=True)
+               for name, (call, pause) in calls.items()]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    while time.monotonic() - started < seconds or min(len(v) for v in found.values()) < samples:
+        time.sleep(0.1)
+    done.set()
+    for thread in threads:
+        thread.join()
+    return {"latencies": found, "errors": errors, "seconds": time.monotonic() - started}
+
+
+def busy_state(worker: Worker, task_id: str, stream_id: str) -> tuple[str, str, int]:
+    """(training status, stream state, rows landed)."""
+    stream = worker.get(f"/stream/{stream_id}").json()
+    return worker.get(f"/train/status/{task_id}").json()["status"], stream["state"], stream["rows_landed"]
+
+
+def percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
 
 
@@ -48,25 +78,35 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="API latency while busy")
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--samples", type=int, default=300, help="answers each probe needs per phase")
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args()
     if args.smoke:
-        args.seconds, args.rows = 3, 5_000
+        args.seconds, args.rows, args.samples = 2, 20_000, 10
     with trained_pipeline("latency-bench-", TRAINING_PROCESSES="1") as (_, worker):
         worker.post("/generate", json={"num_samples": 10})  # warm the sampling process
-        idle = measure(worker, args.seconds)
-        worker.post("/train", json={"model_name": "busy", "method": "ctgan", "epochs": 2 if args.smoke else 100})
+        idle_stream = worker.post("/stream", json={"num_samples": 10, "batch_size": 10}).json()["stream_id"]
+        idle = measure(worker, args.seconds, args.samples, idle_stream)
+        task = worker.post("/train", json={"model_name": "busy", "method": "ctgan",
+                                           "epochs": 2 if args.smoke else 300}).json()["task_id"]
         stream = worker.post("/stream", json={"num_samples": args.rows, "batch_size": 5000}).json()["stream_id"]
-        busy = measure(worker, args.seconds)
-        landed = worker.get(f"/stream/{stream}").json()["rows_landed"]
-    print(f"\nAPI latency, ms ({'smoke' if args.smoke else 'full'} run, {args.seconds:.0f} s per phase)")
+        before = wait_for(lambda: (lambda state: state[0] == "running" and state[2] > 0 and state)(
+            busy_state(worker, task, stream)), 120, "the training to run and the stream to land rows")
+        busy = measure(worker, args.seconds, args.samples, stream)
+        after = busy_state(worker, task, stream)
+    confirmed = (before[0] == after[0] == "running" and before[1] == after[1] == "running"
+                 and after[2] > before[2])
+    print(f"\nAPI latency, ms ({'smoke' if args.smoke else 'full'} run; each phase until {args.samples} answers "
+          f"per probe and at least {args.seconds:.0f} s)")
     print(f"{'request':28s} {'phase':42s} {'n':>5s} {'p50':>8s} {'p99':>8s}")
     for phase, found in (("idle", idle), ("busy: CTGAN training + stream running", busy)):
-        for name in ("GET /health", "POST /generate (100 rows)"):
-            values = found[name]
+        for name, values in found["latencies"].items():
             print(f"{name:28s} {phase:42s} {len(values):>5d} {percentile(values, 50):>8.1f} {percentile(values, 99):>8.1f}")
-        print(f"{'errors (5xx or failed)':28s} {phase:42s} {found['errors'][0]:>5d}")
-    print(f"rows landed by the stream during the busy phase: {landed}")
+        print(f"{'errors (5xx or failed)':28s} {phase:42s} {len(found['errors']):>5d}  {found['errors'][:3]}")
+    print(f"busy phase: {busy['seconds']:.0f} s; training {before[0]} -> {after[0]}, stream {before[1]} -> {after[1]}, "
+          f"rows landed {before[2]:,} -> {after[2]:,}: {'confirmed busy throughout' if confirmed else 'NOT busy throughout'}")
+    if not confirmed and not args.smoke:
+        raise SystemExit("the busy phase was not busy throughout: raise --rows or shorten --seconds")
 
 
 if __name__ == "__main__":
