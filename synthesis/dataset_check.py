@@ -23,6 +23,7 @@ MAX_LEVEL_SHARE = 0.5
 # model a category that does not exist, and a value held by a single person is also the easiest to re-identify.
 ROWS_PER_LEVEL = 100
 NEAR_EMPTY_SHARE = 0.95
+DEFAULT_MAX_BAD_SHARE = 0.01  # MAX_BAD_ROW_SHARE's default in settings
 MAX_LINES_LISTED = 20
 
 
@@ -65,7 +66,7 @@ def _garbage_levels(values) -> list[str]:
     return sorted(garbage, key=str)
 
 
-def check_dataset(path: Path, max_bad_share: float = 0.01):
+def check_dataset(path: Path, max_bad_share: float = DEFAULT_MAX_BAD_SHARE):
     """(the table with bad rows dropped, the check's report); DatasetError when too many rows are bad."""
     import pandas as pd
 
@@ -119,6 +120,7 @@ def check_dataset(path: Path, max_bad_share: float = 0.01):
             info["near_empty"] = True
         columns[column] = info
     dropped = int(bad_rows.sum()) + len(wrong_count)
+    duplicates = int(df.duplicated().sum())
     share = dropped / rows_read if rows_read else 0.0
     report = {
         "rows_read": rows_read,
@@ -126,9 +128,9 @@ def check_dataset(path: Path, max_bad_share: float = 0.01):
         "dropped_share": share,
         "max_bad_share": max_bad_share,
         "problems": problems,
-        "duplicate_rows": int(df.duplicated().sum()),
+        "duplicate_rows": duplicates,
         "columns": columns,
-        "findings": _findings(problems, columns, df),
+        "findings": _findings(problems, columns, duplicates, len(df)),
     }
     if share > max_bad_share:
         raise DatasetError(
@@ -138,7 +140,7 @@ def check_dataset(path: Path, max_bad_share: float = 0.01):
     return df[~bad_rows].reset_index(drop=True), report
 
 
-def _findings(problems: dict, columns: dict, df) -> list[str]:
+def _findings(problems: dict, columns: dict, duplicates: int, rows: int) -> list[str]:
     """One sentence per problem, for the task's result and the report page."""
     out = []
     if "wrong_field_count" in problems:
@@ -159,9 +161,8 @@ def _findings(problems: dict, columns: dict, df) -> list[str]:
             out.append(f"{name}: a single value in every row")
         if info.get("near_empty"):
             out.append(f"{name}: {info['missing_share']:.0%} missing")
-    duplicates = int(df.duplicated().sum())
     if duplicates:
-        out.append(f"{duplicates} rows ({duplicates / max(len(df), 1):.1%}) repeat an earlier row (kept)")
+        out.append(f"{duplicates} rows ({duplicates / max(rows, 1):.1%}) repeat an earlier row (kept)")
     return out
 
 

@@ -74,15 +74,16 @@ def evaluate_fit(synthesizer, metadata, train_df, holdout_df, target: str, keep_
     """
     train_df = _at_most(train_df, MAX_EVALUATION_TRAINING_ROWS)
     holdout_df = _at_most(holdout_df, MAX_EVALUATION_HOLDOUT_ROWS)
-    reports = []
+    reports, first_raw = [], None
     for seed in seeds:
         raw = sample_rows(synthesizer, len(train_df), seed)
         synthetic = apply_bmi_rule(raw) if keep_bmi_rule else raw
         reports.append(evaluate(train_df, holdout_df, synthetic, metadata, target=target, seed=seed,
                                 full=not reports))
-        if len(reports) == 1:
-            without, with_rule = bmi_rule_report(raw, train_df), bmi_rule_report(apply_bmi_rule(raw), train_df)
+        first_raw = raw if first_raw is None else first_raw
     report = reports[0]
+    without = bmi_rule_report(first_raw, train_df)
+    with_rule = bmi_rule_report(apply_bmi_rule(first_raw), train_df)
     if without is not None:
         report.setdefault("rules", {})["bmi"] = {
             **(report.get("rules", {}).get("bmi") or {}),

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from models_store import open_store
-from synthesis.dataset_check import check_dataset
+from synthesis.dataset_check import DEFAULT_MAX_BAD_SHARE, check_dataset
 from synthesis.holdout import split_holdout
 from synthesis import speedups
 from synthesis.methods import DEFAULT_FIT_ROWS, default_epochs, get_method
@@ -22,7 +22,6 @@ from synthesis.process import exit_with_parent
 
 logger = logging.getLogger(__name__)
 TABLE = "records"
-DEFAULT_MAX_BAD_ROW_SHARE = 0.01
 _progress_queue = None
 
 
@@ -115,7 +114,7 @@ def train_model(job: dict[str, Any]) -> dict[str, Any]:
     method = get_method(job["method"])
     dataset_file = Path(job["dataset_file"])
     _report(task_id, 1, f"reading and checking {dataset_file.name}")
-    df, data_check = check_dataset(dataset_file, job.get("max_bad_row_share", DEFAULT_MAX_BAD_ROW_SHARE))
+    df, data_check = check_dataset(dataset_file, job.get("max_bad_row_share", DEFAULT_MAX_BAD_SHARE))
     dataset_sha = hashlib.sha256(dataset_file.read_bytes()).hexdigest()
     _report(task_id, 3, f"detecting metadata of {len(df)} rows x {df.shape[1]} columns")
     metadata = Metadata.detect_from_dataframes({TABLE: df})
