@@ -26,6 +26,8 @@ class Resources:
         self._writer: WarehouseWriter | None = None
         # One thread for every warehouse call: writes stay ordered and off the event loop.
         self._warehouse_thread = ThreadPoolExecutor(1, thread_name_prefix="warehouse")
+        # Reads for the warehouse views run on their own thread, not queued among the sink's writes.
+        self._warehouse_reads = ThreadPoolExecutor(1, thread_name_prefix="warehouse-read")
         self._pool_context = PoolContext()
         self._sampling_pool: ProcessPoolExecutor | None = None
         self._training_pool: ProcessPoolExecutor | None = None
@@ -58,6 +60,11 @@ class Resources:
         """Run fn(writer, *args) on the warehouse thread."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._warehouse_thread, partial(fn, self.writer, *args))
+
+    async def warehouse_read(self, fn: Callable, *args) -> Any:
+        """Run fn(writer, *args), a read, on the read thread."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._warehouse_reads, partial(fn, self.writer, *args))
 
     # --- process pools (spawned, ended by the worker: see synthesis.process) -------------------
     @property
@@ -125,6 +132,7 @@ class Resources:
         if self._relay is not None:
             self._relay.join(timeout=1)
         self._warehouse_thread.shutdown(wait=False, cancel_futures=True)
+        self._warehouse_reads.shutdown(wait=False, cancel_futures=True)
         if self._writer is not None:
             self._writer.close()
 

@@ -117,11 +117,19 @@ class Settings(BaseSettings):
     sink_batch_size: int = Field(5_000, description="Records per warehouse write at most.")
     sink_batch_seconds: float = Field(1.0, description="Seconds a partial batch waits before it is written.")
     sink_retry_max_seconds: float = Field(30.0, description="Longest pause between retries of a failed write.")
+    sink_kill_before_commit: int = Field(
+        0, ge=0, description="For fault tests only: after writing its Nth batch and reporting it on the status "
+        "topic, the sink kills its own worker (SIGKILL) before committing the batch's offsets. 0: never."
+    )
     duckdb_release_seconds: float = Field(
         1.0, description="Idle seconds after which the worker closes the DuckDB file so other processes may open it."
     )
     warehouse_check_seconds: float = Field(
         1.0, description="How long /health reuses a warehouse check (concurrent requests share one)."
+    )
+    warehouse_read_seconds: float = Field(
+        2.0, ge=0, description="How long GET /warehouse/summary and /warehouse/records reuse an answer "
+        "(concurrent requests share one query)."
     )
 
     # --- Snowflake ---------------------------------------------------------------------------

@@ -19,7 +19,6 @@ from models_store import ModelStoreError
 from resources import get_resources
 from synthesis.conditions import ConditionError, validate_conditions
 from synthesis.sampling import sample_messages
-from warehouse import WarehouseError
 
 logger = logging.getLogger(__name__)
 _pacers: dict[str, asyncio.Task] = {}
@@ -82,8 +81,12 @@ class UnknownStream(LookupError):
 
 @handles("cancel")
 async def cancel_stream(command) -> None:
-    if streams.get(command.id) is None:
+    entry = streams.get(command.id)
+    if entry is None:
         raise UnknownStream(f"no stream {command.id!r} to cancel")  # dead-lettered with this reason
+    if entry.get("state") in TERMINAL or entry.get("rows_landed", 0) >= entry.get("num_samples", float("inf")):
+        logger.info("stream %s already %s; cancel ignored", command.id, entry.get("state"))
+        return  # every row landed: its owner marks it completed
     await publish_status("stream", command.id, changes={"state": "cancelled", "completed_at": now()})
     pacer = _pacers.pop(command.id, None)
     if pacer is not None:
@@ -92,17 +95,13 @@ async def cancel_stream(command) -> None:
 
 async def fail_streams_in_flight(reason: str) -> list[str]:
     """Mark failed every running stream whose rows have not all landed (its chunks on the broker are gone)."""
-    res = get_resources()
     failed = []
     for entry in streams.values():
         if entry.get("state") in TERMINAL or "num_samples" not in entry:
             continue
-        try:
-            landed, _ = await res.warehouse(lambda w, rid: w.landed_since(rid), entry["stream_id"])
-        except WarehouseError:
-            landed = "an unknown number"  # the warehouse is down too: the stream cannot be known complete
-        if isinstance(landed, int) and landed >= entry["num_samples"]:
-            continue  # every row is stored: the stream reads as completed
+        landed = entry.get("rows_landed", 0)
+        if landed >= entry["num_samples"]:
+            continue  # every row is stored: its owner marks it completed
         pacer = _pacers.pop(entry["stream_id"], None)
         if pacer is not None:
             pacer.cancel()
@@ -164,6 +163,7 @@ async def pace(entry: dict[str, Any]) -> None:
             ticks = entry["chunks_per_tick"]
             if ticks and (index + 1) % ticks == 0:
                 await _pause(stream_id, entry["interval_seconds"], settings.heartbeat_seconds)
+        await finish(stream_id, entry["num_samples"], settings.heartbeat_seconds)
     except asyncio.CancelledError:
         raise
     except Exception as exc:
@@ -171,6 +171,33 @@ async def pace(entry: dict[str, Any]) -> None:
         await publish_status("stream", stream_id, changes={"state": "failed", "error": str(exc), "completed_at": now()})
     finally:
         _pacers.pop(stream_id, None)
+
+
+async def finish(stream_id: str, num_samples: int, heartbeat: float) -> None:
+    """Once every chunk is scheduled: wait until each row landed or was rejected, then publish the end.
+
+    The sink's landed counts reach this worker's status view (agents.status.apply_landing); `completed_at`
+    is when the last rows landed. Rows the sink dead-lettered end the stream failed, naming how many.
+    """
+    beat = time.monotonic()
+    while True:
+        current = _current(stream_id)
+        if current.get("state") in TERMINAL:
+            return
+        landed, rejected = current.get("rows_landed", 0), current.get("rows_rejected", 0)
+        if landed + rejected >= num_samples:
+            break
+        if time.monotonic() - beat > heartbeat:
+            await publish_status("stream", stream_id, changes={"heartbeat_at": now()})
+            beat = time.monotonic()
+        await asyncio.sleep(0.05)
+    end = {"completed_at": current.get("last_landed_at") or now()}
+    if rejected:
+        end.update(state="failed", error=f"{rejected} of {num_samples} rows were rejected by the sink "
+                                         f"(their reasons are on the dead-letter topic); {landed} landed")
+    else:
+        end["state"] = "completed"
+    await publish_status("stream", stream_id, changes=end, confirm=True)
 
 
 @app.agent(generation_topic)

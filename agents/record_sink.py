@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import signal
 
 import mode
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from agents.sink import SinkMessage, writer
+from agents.status import publish_landing
 from broker.security import client_options
 from agents.topics import records_topic
 from app import app
@@ -24,6 +27,7 @@ class RecordSink(mode.Service):
 
     consumer: AIOKafkaConsumer | None = None
     _joining: asyncio.Future | None = None
+    batches = 0  # written by this sink
 
     async def on_start(self) -> None:
         settings = get_resources().settings
@@ -90,7 +94,14 @@ class RecordSink(mode.Service):
             ]
             if not messages:
                 continue
-            await writer.write(messages)
+            landing = await writer.write(messages)
+            # the counts reach the status topic before the offsets are committed: a crash in between
+            # writes the batch again, and the status view counts its offsets once
+            await publish_landing(landing)
+            self.batches += 1
+            if self.batches == settings.sink_kill_before_commit:
+                logger.warning("SINK_KILL_BEFORE_COMMIT: killing this worker before committing batch %d", self.batches)
+                os.kill(os.getpid(), signal.SIGKILL)
             offsets = {tp: batch[-1].offset + 1 for tp, batch in fetched.items() if batch}
             try:
                 await self.consumer.commit(offsets)

@@ -27,3 +27,5 @@ class StatusUpdate(faust.Record, serializer="json"):
     key: str
     changes: dict[str, Any] = {}  # noqa: RUF012 - faust copies record defaults
     increments: dict[str, int] = {}  # noqa: RUF012
+    # from the sink: offsets of the records topic whose records landed or were rejected (agents.sink.Landing)
+    landing: dict[str, Any] = {}  # noqa: RUF012

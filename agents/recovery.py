@@ -4,7 +4,8 @@ A training or stream in progress carries `heartbeat_at`, refreshed by the worker
 When it goes stale, the worker that consumes the generation partition the entry's key maps to
 (exactly one in the group) takes over: a training cannot resume half-fitted, so it fails with a message saying what happened;
 a stream's plan and progress are in the status topic, so its pacing resumes from
-`chunks_scheduled` (chunks are deterministic, so any chunk sent twice lands once).
+`chunks_scheduled` (chunks are deterministic, so any chunk sent twice lands once), and a stream
+fully scheduled is finished by its new owner once its rows have landed.
 """
 
 from __future__ import annotations
@@ -58,8 +59,7 @@ async def recover_orphans() -> None:
         entry = status_entry("stream", stream_id)
         if not entry or entry.get("state") in TERMINAL or stream_id in generation._pacers:
             continue
-        if entry.get("chunks_scheduled", 0) >= entry.get("chunks_total", 0):
-            continue  # fully planned: the chunks are in Kafka and any worker samples them
         if stale(entry, settings.heartbeat_timeout) and owns(stream_id):
-            logger.warning("stream %s lost its worker at chunk %s; resuming", stream_id, entry.get("chunks_scheduled"))
+            logger.warning("stream %s lost its worker at chunk %s of %s; resuming", stream_id,
+                           entry.get("chunks_scheduled"), entry.get("chunks_total"))
             generation.resume(entry)

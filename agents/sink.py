@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+import orjson
 from prometheus_client import Histogram
 
 from agents.topics import dlq_topic
@@ -77,8 +78,8 @@ class BatchWriter:
             rows.append(record)
         return rows, rejected
 
-    async def write(self, messages: list[SinkMessage]) -> None:
-        """Validate and store a batch; returns only once every valid record is in the warehouse."""
+    async def write(self, messages: list[SinkMessage]) -> Landing:
+        """Validate and store a batch; returns, once every valid record is in the warehouse, what landed."""
         started = time.perf_counter()
         # parsing 5,000 records takes ~0.1 s: in a thread, so /health and the agents stay responsive
         rows, rejected = await asyncio.to_thread(self.prepare, messages, get_resources().writer.columns)
@@ -86,10 +87,68 @@ class BatchWriter:
             await dead_letter(message, reason)
         self.stats["dead_lettered"] += len(rejected)
         inserted = await write_until_stored(rows)
+        if inserted < len(rows):  # repeats: count only the rows whose stored copy came from their own message
+            own = await stored_until_answered(rows)
+            counted = [row for row in rows if row["record_id"] in own]
+        else:
+            counted = rows
         self.stats["landed"] += inserted
         self.stats["duplicates"] += len(messages) - len(rejected) - inserted
         self.stats["batches"] += 1
         self.write_seconds.observe(time.perf_counter() - started)
+        landing = Landing()
+        for row in counted:
+            landing.add("landed", row["request_id"], row["kafka_partition"], row["kafka_offset"])
+        for message, _ in rejected:
+            request_id = request_of(message.value)
+            if request_id is not None:
+                landing.add("rejected", request_id, message.partition, message.offset)
+        return landing
+
+
+class Landing:
+    """What one batch did to each request, for the status topic: the offsets, per records-topic partition, of
+    the messages whose record is now stored from that message ("landed") or that were dead-lettered
+    ("rejected"), as [first, after-last) ranges.
+
+    The status view counts an offset once (agents.status.apply_landing): a batch written again after a
+    crash between its write and its commit, or by the next owner of its partition, reports the same
+    offsets, since whether a stored row came from a message is a fact of the table once the write returned.
+    Repeats of a record another message stored first are in neither list.
+    """
+
+    def __init__(self):
+        self.offsets: dict[str, dict[str, dict[int, list[int]]]] = {}  # request -> kind -> partition -> offsets
+
+    def add(self, kind: str, request_id: str, partition: int, offset: int) -> None:
+        kinds = self.offsets.setdefault(request_id, {})
+        kinds.setdefault(kind, {}).setdefault(partition, []).append(offset)
+
+    def updates(self) -> dict[str, dict[str, dict[str, list[list[int]]]]]:
+        """Per request: {"landed"|"rejected": {partition (str): [[first, after-last], ...]}}."""
+        return {request_id: {kind: {str(p): offset_ranges(offsets) for p, offsets in partitions.items()}
+                             for kind, partitions in kinds.items()}
+                for request_id, kinds in self.offsets.items()}
+
+
+def offset_ranges(offsets: list[int]) -> list[list[int]]:
+    """Offsets as [first, after-last) ranges of consecutive offsets."""
+    ranges: list[list[int]] = []
+    for offset in sorted(offsets):
+        if ranges and ranges[-1][1] == offset:
+            ranges[-1][1] = offset + 1
+        else:
+            ranges.append([offset, offset + 1])
+    return ranges
+
+
+def request_of(raw: bytes | None) -> str | None:
+    """The request_id of a rejected record, when it has a readable one."""
+    try:
+        request_id = orjson.loads(raw).get("request_id")
+    except (orjson.JSONDecodeError, TypeError, AttributeError):
+        return None
+    return request_id if isinstance(request_id, str) and 0 < len(request_id) <= 128 else None
 
 
 async def dead_letter(message: SinkMessage, reason: str) -> None:
@@ -156,6 +215,20 @@ async def write_until_stored(rows: list[dict[str, Any]]) -> int:
         res.warehouse_error = None
         outage.recovered()
         return inserted
+
+
+async def stored_until_answered(rows: list[dict[str, Any]]) -> set[str]:
+    """Writer.stored_from for a written batch, retried like the write while the warehouse is unavailable."""
+    res = get_resources()
+    delay = 0.2
+    while True:
+        try:
+            return await res.warehouse(lambda writer, batch: writer.stored_from(batch), rows)
+        except Exception as exc:  # the batch is stored; it is committed once its landing is known
+            logger.warning("reading back the origin of %d repeated rows failed, retrying in %.1fs: %s",
+                           len(rows), delay, exc)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, res.settings.sink_retry_max_seconds)
 
 
 writer = BatchWriter()

@@ -91,13 +91,34 @@ def apply_update(current: dict[str, Any] | None, update: StatusUpdate) -> dict[s
     changes = dict(update.changes)
     state_key = "status" if update.table == "training" else "state"
     if entry.get(state_key) in TERMINAL:
-        for key in (state_key, "progress", "message"):
+        for key in (state_key, "progress", "message", "completed_at", "error"):
             changes.pop(key, None)
     for key, amount in update.increments.items():
         entry[key] = entry.get(key, 0) + amount
+    if update.landing:
+        apply_landing(entry, update.landing)
     entry.update(changes)
     entry["updated_at"] = now()
     return entry
+
+
+def apply_landing(entry: dict[str, Any], landing: dict[str, Any]) -> None:
+    """Add a sink batch's landed and rejected records to an entry, each records-topic offset once.
+
+    `sink_offsets` holds, per partition, the offset after the last one counted. A sink reads a partition
+    in order and starts again at its committed offset, so offsets below that mark were counted by an
+    earlier report of the same messages (a batch written again after a crash, or by the partition's
+    next owner), which reports them alike (agents.sink.Landing).
+    """
+    marks = dict(entry.get("sink_offsets") or {})
+    reached = dict(marks)
+    for kind, field in (("landed", "rows_landed"), ("rejected", "rows_rejected")):
+        for partition, ranges in (landing.get(kind) or {}).items():
+            mark = marks.get(partition, 0)
+            entry[field] = entry.get(field, 0) + sum(max(0, end - max(first, mark)) for first, end in ranges)
+            if ranges:
+                reached[partition] = max(reached.get(partition, 0), ranges[-1][1])
+    entry["sink_offsets"] = reached
 
 
 def apply_message(value: bytes | None) -> None:
@@ -250,3 +271,25 @@ async def publish_status(
         await send_confirmed(status_topic, key, update, f"status update of {table} {key}")
         return None
     return await status_topic.send(key=key, value=update)
+
+
+async def publish_landing(landing) -> None:
+    """Send what a sink batch landed, per request, and wait until the broker has all of it (retrying while
+    it refuses: the batch's offsets are committed only after this)."""
+    at = now()
+    pending = {request_id: StatusUpdate(
+        table="stream", key=request_id, changes={"last_landed_at": at} if "landed" in kinds else {},
+        landing=kinds) for request_id, kinds in landing.updates().items()}
+    delay = 0.2
+    while pending:
+        sent = {key: await status_topic.send(key=key, value=update) for key, update in pending.items()}
+        for key, future in sent.items():
+            try:
+                await future
+            except KafkaError as exc:
+                logger.warning("landing of %s refused (%s); sending it again in %.1fs", key, exc, delay)
+            else:
+                pending.pop(key)
+        if pending:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)

@@ -57,6 +57,23 @@ class WarehouseWriter(abc.ABC):
     def ping(self) -> None:
         self.query("SELECT 1 AS ok")
 
+    def stored_from(self, rows: list[dict[str, Any]]) -> set[str]:
+        """The record_ids of rows whose stored copy came from that very message (the same Kafka topic,
+        partition and offset): rows a write stored, now or in an earlier attempt, as opposed to repeats
+        of a record another message stored first. Asked only of batches a write found repeats in."""
+        coordinates = {row["record_id"]: (row["kafka_topic"], row["kafka_partition"], row["kafka_offset"])
+                       for row in rows}
+        ids = list(coordinates)
+        own: set[str] = set()
+        for start in range(0, len(ids), 1000):  # bounded IN lists: Snowflake takes at most 16,384 expressions
+            chunk = ids[start:start + 1000]
+            stored = self.query(
+                f"SELECT record_id, kafka_topic, kafka_partition, kafka_offset FROM {self.table} "
+                f"WHERE record_id IN ({', '.join('?' * len(chunk))})", tuple(chunk))
+            own.update(r["record_id"] for r in stored
+                       if (r["kafka_topic"], r["kafka_partition"], r["kafka_offset"]) == coordinates[r["record_id"]])
+        return own
+
     def landed_since(self, request_id: str) -> tuple[int, Any]:
         """Rows of one request in the table, and when the last of them was ingested."""
         row = self.query(

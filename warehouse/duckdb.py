@@ -139,15 +139,24 @@ class DuckDBWriter(WarehouseWriter):
         return int(inserted)
 
     def query(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
+        """A read on a cursor of its own: it runs beside a write on another thread (DuckDB's MVCC), not after it."""
         with self._lock:
-            con = self._connection()
-            try:
-                cur = con.execute(sql, list(params))
-                names = [d[0].lower() for d in cur.description]
-                return [dict(zip(names, row)) for row in cur.fetchall()]
-            except duckdb.Error as exc:
-                raise WarehouseError(f"DuckDB query failed: {exc}") from None
-            finally:
+            cur = self._connection().cursor()
+            self._used()
+        try:
+            cur.execute("SET TimeZone = 'UTC'")  # a setting of each connection
+        except duckdb.Error as exc:
+            cur.close()
+            raise WarehouseError(f"DuckDB query failed: {exc}") from None
+        try:
+            cur.execute(sql, list(params))
+            names = [d[0].lower() for d in cur.description]
+            return [dict(zip(names, row)) for row in cur.fetchall()]
+        except duckdb.Error as exc:
+            raise WarehouseError(f"DuckDB query failed: {exc}") from None
+        finally:
+            cur.close()
+            with self._lock:
                 self._used()
 
     def read(self, sql: str, limit: int) -> tuple[list[str], list[tuple]]:

@@ -18,7 +18,6 @@ from models_store import ModelStoreError
 from resources import get_resources
 from synthesis.conditions import ConditionError, validate_conditions
 from synthesis.sampling import sample_chunk
-from warehouse import WarehouseError
 from web.errors import http_error, json_response, parse_body
 from web.models import requested_model
 from web.waiting import wait_until_known
@@ -88,24 +87,17 @@ async def start_stream(request: web.Request) -> web.Response:
     return json_response({"stream_id": command.id, "status_url": f"/stream/{command.id}"}, status=202)
 
 
-async def stream_view(entry: dict) -> dict:
-    """A stream's entry with rows landed in the warehouse, rows/s and the state that follows."""
-    res = get_resources()
+def stream_view(entry: dict) -> dict:
+    """A stream as the status view holds it: rows landed (from the sink's reports), rows/s and its state."""
     view = {k: entry.get(k) for k in (
         "stream_id", "kind", "state", "num_samples", "batch_size", "interval_seconds", "model_name", "conditions",
         "model_version", "rows_sent", "chunks_sent", "chunks_total", "created_at", "completed_at", "error")}
-    try:
-        landed, last = await res.warehouse(lambda w, rid: w.landed_since(rid), entry["stream_id"])
-    except WarehouseError as exc:
-        view.update(rows_landed=None, rows_per_second=None, warehouse_error=str(exc))
-        return view
-    view["rows_landed"] = landed
-    started = datetime.fromisoformat(entry["created_at"]).replace(tzinfo=None)
-    elapsed = (last - started).total_seconds() if last else 0
+    view["rows_landed"] = landed = entry.get("rows_landed", 0)
+    view["rows_rejected"] = entry.get("rows_rejected", 0)
+    last = entry.get("last_landed_at")
+    elapsed = (datetime.fromisoformat(last) - datetime.fromisoformat(entry["created_at"])).total_seconds() \
+        if last else 0
     view["rows_per_second"] = round(landed / elapsed, 1) if elapsed > 0 else None
-    if view["state"] not in TERMINAL and landed >= (entry.get("num_samples") or 0):
-        view["state"] = "completed"
-        view["completed_at"] = last.isoformat()
     return view
 
 
@@ -122,13 +114,15 @@ def _entry(stream_id: str) -> dict:
 
 
 async def stream_status(request: web.Request) -> web.Response:
-    return json_response(await stream_view(_entry(request.match_info["stream_id"])))
+    return json_response(stream_view(_entry(request.match_info["stream_id"])))
 
 
 async def cancel_stream(request: web.Request) -> web.Response:
     entry = _entry(request.match_info["stream_id"])
     if entry.get("state") in TERMINAL:
         raise http_error(web.HTTPConflict, f"stream {entry['stream_id']!r} is already {entry['state']}")
+    if entry.get("num_samples") is not None and entry.get("rows_landed", 0) >= entry["num_samples"]:
+        raise http_error(web.HTTPConflict, f"stream {entry['stream_id']!r} has landed all its rows; it is completing")
     await publish_command(CancelCommand(command="cancel", id=entry["stream_id"]))
     return json_response({"stream_id": entry["stream_id"], "state": "cancelling"}, status=202)
 
@@ -136,5 +130,5 @@ async def cancel_stream(request: web.Request) -> web.Response:
 async def stream_list(request: web.Request) -> web.Response:
     entries = sorted((v for v in status_entries("stream") if _is_stream(v)), key=lambda e: e.get("created_at") or "",
                      reverse=True)
-    views = [await stream_view(e) for e in entries[:200]]
+    views = [stream_view(e) for e in entries[:200]]
     return json_response({"streams": views, "total_count": len(entries)})

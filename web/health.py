@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from decimal import Decimal
+from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
@@ -115,12 +116,50 @@ async def health(request: web.Request) -> web.Response:
     return json_response({"status": status, "parts": parts, "sink": writer.stats}, status=503 if down or degraded else 200)
 
 
-async def warehouse_summary(request: web.Request) -> web.Response:
+class CachedReads:
+    """Warehouse reads shared by the requests that ask within `max_age` seconds of an answer.
+
+    A dashboard polling /warehouse/summary every few seconds, or ten of them, run one query per
+    WAREHOUSE_READ_SECONDS; requests arriving while it runs wait for it. Failures are not kept.
+    """
+
+    def __init__(self, keep: int = 64):
+        self.keep = keep
+        self._answers: dict[tuple, tuple[float, Any]] = {}
+        self._running: dict[tuple, asyncio.Future] = {}
+
+    async def get(self, key: tuple, read: Callable[[], Awaitable[Any]], max_age: float) -> Any:
+        answer = self._answers.get(key)
+        if answer is not None and time.monotonic() - answer[0] < max_age:
+            return answer[1]
+        if key not in self._running:
+            self._running[key] = asyncio.ensure_future(self._read(key, read))
+        return await asyncio.shield(self._running[key])
+
+    async def _read(self, key: tuple, read) -> Any:
+        try:
+            value = await read()
+        finally:
+            self._running.pop(key, None)
+        self._answers[key] = (time.monotonic(), value)
+        while len(self._answers) > self.keep:
+            self._answers.pop(next(iter(self._answers)))
+        return value
+
+
+_reads = CachedReads()
+
+
+async def _cached_read(key: tuple, fn: Callable, *args) -> Any:
+    res = get_resources()
     try:
-        summary = await get_resources().warehouse(lambda w: w.summary())
+        return await _reads.get(key, lambda: res.warehouse_read(fn, *args), res.settings.warehouse_read_seconds)
     except WarehouseError as exc:
         raise http_error(web.HTTPServiceUnavailable, f"warehouse unavailable: {exc}") from None
-    return json_response(summary)
+
+
+async def warehouse_summary(request: web.Request) -> web.Response:
+    return json_response(await _cached_read(("summary",), lambda w: w.summary()))
 
 
 async def warehouse_records(request: web.Request) -> web.Response:
@@ -132,14 +171,10 @@ async def warehouse_records(request: web.Request) -> web.Response:
     if not 1 <= limit <= 10_000:
         raise http_error(web.HTTPBadRequest, "limit must be between 1 and 10000")
     request_id = request.query.get("request_id")
-    res = get_resources()
-    table = res.writer.table
+    table = get_resources().writer.table
     where, params = ("WHERE request_id = ?", (request_id,)) if request_id else ("", ())
     sql = f"SELECT * FROM {table} {where} ORDER BY ingested_at DESC, record_id LIMIT {limit}"
-    try:
-        rows = await res.warehouse(lambda w: w.query(sql, params))
-    except WarehouseError as exc:
-        raise http_error(web.HTTPServiceUnavailable, f"warehouse unavailable: {exc}") from None
+    rows = await _cached_read(("records", limit, request_id), lambda w: w.query(sql, params))
     return json_response({"records": rows, "count": len(rows)})
 
 

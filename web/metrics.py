@@ -45,7 +45,11 @@ def record_families() -> list[Metric]:
         "cardiosynth_records_generated",
         "Records generated and sent to the records topic, all workers (rows_sent of the streams table).")
     generated.add_metric([], sum(e.get("rows_sent") or 0 for e in entries))
-    return [requested, generated]
+    landed = CounterMetricFamily(
+        "cardiosynth_records_landed",
+        "Records of streams and Kafka generation requests stored in the warehouse, all workers (the sinks' reports).")
+    landed.add_metric([], sum(e.get("rows_landed") or 0 for e in entries))
+    return [requested, generated, landed]
 
 
 def state_families() -> list[Metric]:

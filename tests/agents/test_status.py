@@ -165,3 +165,49 @@ async def test_send_confirmed_sends_again_while_the_broker_refuses_and_raises_wh
     assert topic.sent == ["chunk"] * 3
     with pytest.raises(UnknownError):
         await send_confirmed(RefusingTopic(refusals=5), "k", "chunk", "chunk 0", attempts=2)
+
+
+def landing(**kinds) -> StatusUpdate:
+    return StatusUpdate(table="stream", key="s", landing=kinds)
+
+
+def test_landed_ranges_add_up_across_partitions():
+    entry = apply_update(None, landing(landed={"0": [[0, 100]], "1": [[0, 40], [50, 60]]}))
+    entry = apply_update(entry, landing(landed={"0": [[100, 150]]}, rejected={"1": [[60, 61]]}))
+    assert entry["rows_landed"] == 200 and entry["rows_rejected"] == 1
+    assert entry["sink_offsets"] == {"0": 150, "1": 61}
+
+
+def test_a_batch_reported_again_is_counted_once():
+    # written, reported, then the worker died before its commit: the next owner writes [100, 300) again,
+    # and its own first batch may be smaller or larger than the one reported
+    entry = apply_update(None, landing(landed={"0": [[0, 100]]}))
+    entry = apply_update(entry, landing(landed={"0": [[100, 300]]}))
+    entry = apply_update(entry, landing(landed={"0": [[100, 200]]}))
+    entry = apply_update(entry, landing(landed={"0": [[200, 400]]}))
+    assert entry["rows_landed"] == 400
+
+
+def test_a_late_report_of_an_earlier_owner_adds_only_what_is_new():
+    entry = apply_update(None, landing(landed={"0": [[100, 150]]}))
+    entry = apply_update(entry, landing(landed={"0": [[100, 200]]}))
+    assert entry["rows_landed"] == 100
+
+
+def test_landings_count_on_a_finished_stream_and_the_end_stays():
+    entry = apply_update(None, update(changes={"state": "cancelled", "completed_at": "t1", "error": None}))
+    entry = apply_update(entry, landing(landed={"0": [[0, 10]]}))
+    entry = apply_update(entry, update(changes={"state": "completed", "completed_at": "t2", "error": "late"}))
+    assert (entry["state"], entry["completed_at"], entry["error"], entry["rows_landed"]) == ("cancelled", "t1", None, 10)
+
+
+def test_a_sink_batch_reports_its_offsets_as_ranges():
+    from agents.sink import Landing
+
+    batch = Landing()
+    for offset in (5, 3, 4, 9, 10, 20):
+        batch.add("landed", "r1", 2, offset)
+    batch.add("rejected", "r1", 2, 6)
+    batch.add("landed", "r2", 0, 7)
+    assert batch.updates() == {"r1": {"landed": {"2": [[3, 6], [9, 11], [20, 21]]}, "rejected": {"2": [[6, 7]]}},
+                               "r2": {"landed": {"0": [[7, 8]]}}}

@@ -106,6 +106,11 @@ def test_redelivered_batch_is_stored_once(worker, streamed):
     assert sink["duplicates"] - before["duplicates"] == sent and sink["landed"] == before["landed"], (before, sink)
     # row by row, not count == distinct: the DuckDB table's key would make that hold whatever the writer did
     assert_each_once((r["record_id"] for r in warehouse_records(worker, streamed["stream_id"])), produced_ids(streamed))
+    # the status view's count, from the sinks' reports, is the table's: the replayed copies are not counted
+    answer = worker.post("/warehouse/sql", json={
+        "sql": f"SELECT count(*) FROM PATIENT_DATA WHERE request_id = '{streamed['stream_id']}'"}).json()
+    stored = answer["rows"][0][0]
+    assert worker.get(f"/stream/{streamed['stream_id']}").json()["rows_landed"] == stored == 5000
 
 
 def test_raw_json_command_on_control_topic_is_carried_out(worker, trained):

@@ -349,10 +349,8 @@
       if (row.cells[2].textContent !== stream.state) row.cells[2].replaceChildren(badge(stream.state));
       const total = stream.num_samples || 0;
       const landed = stream.rows_landed;
-      row._landed.node.dataset.rowsLanded = landed === null || landed === undefined ? "" : String(landed);
-      setProgress(row._landed, total && landed ? (100 * landed) / total : 0,
-        landed === null || landed === undefined ? `warehouse: ${stream.warehouse_error || "unknown"}`
-          : `${fmtInt(landed)} / ${fmtInt(total)}`,
+      row._landed.node.dataset.rowsLanded = String(landed);
+      setProgress(row._landed, total && landed ? (100 * landed) / total : 0, `${fmtInt(landed)} / ${fmtInt(total)}`,
         stream.state === "failed" ? "bad" : stream.state === "cancelled" ? "muted" : "");
       setText(row.cells[4], stream.rows_per_second === null || stream.rows_per_second === undefined
         ? "–" : fmtInt(stream.rows_per_second));
