@@ -12,6 +12,8 @@ WORKDIR /app
 # The CPU build of torch first, so sdv does not pull the CUDA build.
 RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
 COPY pyproject.toml requirements.lock README.md ./
+COPY cardiosynth ./cardiosynth
+COPY worker ./worker
 COPY agents ./agents
 COPY web ./web
 COPY models_store ./models_store
@@ -19,7 +21,6 @@ COPY warehouse ./warehouse
 COPY synthesis ./synthesis
 COPY broker ./broker
 COPY analysis ./analysis
-COPY app.py settings.py resources.py lifecycle.py demo.py cli.py cli_client.py ./
 RUN pip install -c requirements.lock .
 COPY data ./data
 

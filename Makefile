@@ -25,6 +25,7 @@ worker: install
 
 test: install
 	bash scripts/test_tools.sh
+	$(VENV)/bin/lint-imports --no-cache  # the import layers of .importlinter
 	$(PY) -m pytest -q -p no:cacheprovider
 
 test-unit: install

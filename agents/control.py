@@ -4,43 +4,14 @@ from __future__ import annotations
 
 import logging
 import uuid
-import orjson
-from pydantic import ValidationError
 
-from agents.commands import CREATING, HANDLERS, command_adapter
+from agents.commands import HANDLERS
 from agents.status import ready as status_ready
 from agents.topics import control_dlq_topic, control_topic
-from app import app
+from worker.app import app
+from worker.schemas import CommandError, parse_command
 
 logger = logging.getLogger(__name__)
-MAX_COMMAND_BYTES = 64 * 1024
-
-
-class CommandError(ValueError):
-    """A control message that is not a valid command."""
-
-
-def parse_command(raw: bytes | None, fallback_id: str):
-    """The command in a control message; messages without an id get one derived from their offset."""
-    if raw is None:
-        raise CommandError("empty message")
-    if len(raw) > MAX_COMMAND_BYTES:
-        raise CommandError(f"command of {len(raw)} bytes exceeds {MAX_COMMAND_BYTES}")
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise CommandError(f"invalid JSON: {exc}") from None
-    # the name is looked up only if it is a string: {"command": []} raised TypeError and stopped this agent
-    if isinstance(body, dict) and "id" not in body and isinstance(body.get("command"), str) \
-            and body["command"] in CREATING:
-        body["id"] = fallback_id  # a redelivered message keeps the same id, so it runs once
-    try:
-        return command_adapter.validate_python(body)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors(include_url=False)
-        )
-        raise CommandError(problems) from None
 
 
 async def dead_letter(topic, event, reason: str) -> None:

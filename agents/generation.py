@@ -8,15 +8,16 @@ import math
 import time
 from typing import Any
 
-from agents.commands import GenerateCommand, StreamCommand, handles
+from agents.commands import handles
+from worker.schemas import GenerateCommand, StreamCommand
 from agents.records import GenerationChunk
 from agents.status import TERMINAL, now, publish_status, streams
 from agents.status import ready as status_ready
 from agents.status import entry as status_entry
 from agents.topics import generation_topic, records_topic
-from app import app
+from worker.app import app
 from models_store import ModelStoreError
-from resources import get_resources
+from worker.resources import get_resources
 from synthesis.conditions import ConditionError, validate_conditions
 from synthesis.sampling import sample_messages
 

@@ -24,10 +24,10 @@ from aiokafka.errors import KafkaError
 from agents.generation import fail_streams_in_flight
 from agents.status import StatusView
 from agents.topics import generation_topic
-from app import app, topic_names
+from worker.app import app
 from broker.security import client_options
 from broker.topics import ensure_topics, topic_configs
-from settings import get_settings
+from worker.settings import get_settings
 
 logger = logging.getLogger(__name__)
 _settings = get_settings()
@@ -49,7 +49,7 @@ def broker_unreachable() -> None:
 
 async def _create_missing() -> list[str]:
     return await asyncio.wait_for(
-        ensure_topics(_settings.bootstrap_servers, topic_names(), _settings.topic_partitions,
+        ensure_topics(_settings.bootstrap_servers, _settings.topic_names, _settings.topic_partitions,
                       _settings.topic_replication_factor, configs=topic_configs(_settings),
                       **client_options(_settings)),
         timeout=max(_settings.topic_check_seconds, 5.0),

@@ -15,8 +15,8 @@ from agents.sink import SinkMessage, writer
 from agents.status import publish_landing
 from broker.security import client_options
 from agents.topics import records_topic
-from app import app
-from resources import get_resources
+from worker.app import app
+from worker.resources import get_resources
 
 logger = logging.getLogger(__name__)
 

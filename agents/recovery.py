@@ -19,8 +19,8 @@ from agents import generation, training
 from agents.status import TERMINAL, is_ready, now, publish_status, streams, training_tasks
 from agents.status import entry as status_entry
 from agents.topics import generation_topic
-from app import app
-from resources import get_resources
+from worker.app import app
+from worker.resources import get_resources
 
 logger = logging.getLogger(__name__)
 

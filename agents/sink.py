@@ -22,7 +22,7 @@ from prometheus_client import Histogram
 
 from agents.topics import dlq_topic
 from models_store import ModelStoreError
-from resources import get_resources
+from worker.resources import get_resources
 from warehouse.validation import RecordError, parse_record
 
 logger = logging.getLogger(__name__)

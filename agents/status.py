@@ -25,9 +25,9 @@ from aiokafka.errors import KafkaError
 
 from agents.records import StatusUpdate
 from agents.topics import status_topic
-from app import app
+from worker.app import app
 from broker.security import client_options
-from settings import get_settings
+from worker.settings import get_settings
 
 logger = logging.getLogger(__name__)
 TERMINAL = {"completed", "failed", "cancelled"}

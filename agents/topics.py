@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from agents.records import GenerationChunk, StatusUpdate
-from app import app
-from settings import get_settings
+from worker.app import app
+from worker.settings import get_settings
 
 _s = get_settings()
 _raw = {"key_serializer": "raw", "value_serializer": "raw", "partitions": _s.topic_partitions}
 
 control_topic = app.topic(_s.control_topic, **_raw)
-control_dlq_topic = app.topic(f"{_s.control_topic}-dlq", **_raw)
+control_dlq_topic = app.topic(_s.topic_names[1], **_raw)
 generation_topic = app.topic(
     _s.generation_topic, key_type=str, value_type=GenerationChunk, partitions=_s.topic_partitions
 )

@@ -6,10 +6,11 @@ import asyncio
 import logging
 from typing import Any
 
-from agents.commands import TrainCommand, handles
+from agents.commands import handles
+from worker.schemas import TrainCommand
 from agents.status import now, publish_status, training_tasks
 from models_store import ModelStoreError
-from resources import get_resources
+from worker.resources import get_resources
 from synthesis.datasets import DatasetError, resolve_dataset
 from synthesis.training import train_model
 

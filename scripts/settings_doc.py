@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from settings import ROOT, Settings  # noqa: E402
+from worker.settings import Settings  # noqa: E402
 
 
 def default_text(value) -> str:
@@ -16,7 +16,7 @@ def default_text(value) -> str:
         return ""
     if isinstance(value, Path):
         try:
-            return f"./{value.relative_to(ROOT)}"
+            return f"./{value.relative_to(Path.cwd())}"  # the defaults are folders of the working directory
         except ValueError:
             return str(value)
     if isinstance(value, bool):

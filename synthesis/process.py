@@ -132,7 +132,8 @@ def init_training(progress_queue, store, parent: int | None = None, niceness: in
     from synthesis.training import init_process
 
     use_store(store)
-    init_process(progress_queue, parent)
+    exit_with_parent(parent)
+    init_process(progress_queue)
     lower_priority(niceness)
 
 

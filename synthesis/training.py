@@ -18,19 +18,17 @@ from synthesis.holdout import split_holdout
 from synthesis import speedups
 from synthesis.methods import DEFAULT_FIT_ROWS, default_epochs, get_method
 from synthesis.quality import EVALUATION_SEEDS, MAX_EVALUATION_HOLDOUT_ROWS, evaluate_fit, metrics_summary
-from synthesis.process import exit_with_parent
 
 logger = logging.getLogger(__name__)
 TABLE = "records"
 _progress_queue = None
 
 
-def init_process(progress_queue, parent: int | None = None) -> None:
-    """Pool initializer: keep the queue that progress events go back through."""
+def init_process(progress_queue) -> None:
+    """In a training process (synthesis.process.init_training): keep the queue progress events go back through."""
     global _progress_queue
     _progress_queue = progress_queue
     logging.basicConfig(level=logging.WARNING)
-    exit_with_parent(parent)
 
 
 def _report(task_id: str, progress: float, message: str) -> None:

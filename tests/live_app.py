@@ -13,10 +13,9 @@ from unittest import mock
 import pytest
 from aiohttp import web
 
-import app  # noqa: F401  # first: importing web.routes before app fails on a circular import
 import agents.control as control
 from models_store import ModelStore
-from resources import get_resources
+from worker.resources import get_resources
 from web import generation, training, waiting
 from web.routes import create_app
 

@@ -15,12 +15,11 @@ from faust.cli.base import cli as faust_cli
 from openapi_spec_validator import validate
 from prometheus_client.parser import text_string_to_metric_families
 
-import app as app_module
+import cardiosynth.main as app_module  # the app with its commands registered
 import agents.status as status
-import cli  # noqa: F401  # registers the commands, as autodiscovery does for `cardiosynth`
-import settings as settings_module
-from agents.commands import CancelCommand, StreamCommand, TrainCommand
-from resources import get_resources
+import worker.settings as settings_module
+from worker.schemas import CancelCommand, StreamCommand, TrainCommand
+from worker.resources import get_resources
 from tests.harness import CARDIOSYNTH, ROOT, Worker, free_port, wait_for
 from tests.live_app import LiveApp, kafka_cut_out  # noqa: F401  # a fixture
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from settings import Settings
+from worker.settings import Settings
 from tests.harness import ROOT
 
 

@@ -9,13 +9,13 @@ from datetime import datetime, timezone
 
 from aiohttp import web
 
-from agents.commands import CancelCommand, GenerateCommand, GenerateRequest, StreamCommand, StreamRequest
+from worker.schemas import CancelCommand, GenerateCommand, GenerateRequest, StreamCommand, StreamRequest
 from agents.control import publish_command
 from agents.status import TERMINAL, streams
 from agents.status import entries as status_entries
 from agents.status import entry as status_entry
 from models_store import ModelStoreError
-from resources import get_resources
+from worker.resources import get_resources
 from synthesis.conditions import ConditionError, validate_conditions
 from synthesis.sampling import sample_chunk
 from web.errors import http_error, json_response, parse_body

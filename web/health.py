@@ -10,10 +10,10 @@ from typing import Any, Awaitable, Callable
 from aiohttp import web
 
 from agents import lost_topics
-from agents.commands import SqlRequest
+from worker.schemas import SqlRequest
 from broker.embedded import port_open
 from models_store import ModelStoreError
-from resources import get_resources
+from worker.resources import get_resources
 from warehouse import QueryError, WarehouseError
 from web.errors import http_error, json_response, parse_body
 

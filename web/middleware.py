@@ -32,7 +32,7 @@ async def json_errors(request: web.Request, handler):
 async def require_token(request: web.Request, handler):
     """With API_TOKEN set, changing requests need `Authorization: Bearer <token>` (reads too, if so set,
     but the dashboard's page and assets: they hold no data, and the page asks for the token)."""
-    from settings import get_settings
+    from worker.settings import get_settings
 
     settings = get_settings()
     token = settings.api_token
@@ -54,7 +54,7 @@ _in_flight: dict[str, int] = {}
 @web.middleware
 async def limit_expensive_requests(request: web.Request, handler):
     """A client (by address) may have only a few expensive requests in flight; the rest get 429."""
-    from settings import get_settings
+    from worker.settings import get_settings
 
     if (request.method, request.path) not in EXPENSIVE:
         return await handler(request)

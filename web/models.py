@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from models_store import ModelNotFound, ModelStoreError
-from resources import get_resources
+from worker.resources import get_resources
 from web.errors import http_error, json_response
 from web.report_html import render_report
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from agents.commands import GenerateRequest, SqlRequest, StreamRequest, TrainRequest
+from worker.schemas import GenerateRequest, SqlRequest, StreamRequest, TrainRequest
 from web import dashboard, docs, generation, health, metrics, models, openapi, training
+from web.middleware import MIDDLEWARES
 from web.openapi import RouteDoc
+from worker.settings import get_settings
 
 
 def setup_routes(router: web.UrlDispatcher) -> None:
@@ -99,7 +101,8 @@ ROUTE_DOCS: dict[tuple[str, str], RouteDoc] = {
 
 
 def install(web_app: web.Application, faust_app) -> None:
-    """Add the API to the Faust worker's aiohttp application."""
+    """Add the API, its middlewares first, to the Faust worker's aiohttp application."""
+    web_app.middlewares.extend(MIDDLEWARES)
     web_app["faust_app"] = faust_app
     web_app["route_docs"] = ROUTE_DOCS
     setup_routes(web_app.router)
@@ -107,9 +110,6 @@ def install(web_app: web.Application, faust_app) -> None:
 
 def create_app(faust_app=None) -> web.Application:
     """A standalone aiohttp application with the same middlewares and routes (for tests)."""
-    from web.middleware import MIDDLEWARES
-    from settings import get_settings
-
-    web_app = web.Application(middlewares=MIDDLEWARES, client_max_size=get_settings().max_body_bytes)
+    web_app = web.Application(client_max_size=get_settings().max_body_bytes)
     install(web_app, faust_app)
     return web_app

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from agents.commands import TrainCommand, TrainRequest
+from worker.schemas import TrainCommand, TrainRequest
 from agents.control import publish_command
 from agents.status import training_tasks
 from agents.status import entries as status_entries
 from agents.status import entry as status_entry
 from models_store import is_url
-from resources import get_resources
+from worker.resources import get_resources
 from synthesis.datasets import DatasetError, list_datasets, resolve_dataset
 from synthesis.methods import METHODS
 from web.errors import http_error, json_response, parse_body

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 from types import SimpleNamespace
 
-import app  # noqa: F401  # first: importing agents.generation before app fails on a circular import
 import agents.generation as generation
 from agents.generation import pace, plan
 from tests.harness import eventually

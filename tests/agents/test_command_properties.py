@@ -7,9 +7,8 @@ import orjson
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import app  # noqa: F401  # first: importing agents.control before app fails on a circular import
-from agents.commands import CREATING, GenerateCommand, StreamCommand, TrainCommand
-from agents.control import CommandError, parse_command
+from worker.schemas import CREATING, GenerateCommand, StreamCommand, TrainCommand
+from worker.schemas import CommandError, parse_command
 from synthesis.conditions import ConditionError, validate_conditions
 from tests.json_strategies import encoded, json_values
 

@@ -10,10 +10,9 @@ from unittest import mock
 import orjson
 import pytest
 
-import app  # noqa: F401  # first: importing agents.control before app fails on a circular import
 import agents.control as control
-from agents.commands import CancelCommand, GenerateCommand, StreamCommand, TrainCommand
-from agents.control import MAX_COMMAND_BYTES, CommandError, parse_command
+from worker.schemas import CancelCommand, GenerateCommand, StreamCommand, TrainCommand
+from worker.schemas import MAX_COMMAND_BYTES, CommandError, parse_command
 from tests.harness import eventually
 
 FALLBACK = "fallback-id"

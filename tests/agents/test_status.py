@@ -8,7 +8,6 @@ from unittest import mock
 
 import pytest
 
-import app  # noqa: F401  # first: importing agents.* before app fails on a circular import
 import agents.status as status
 from agents.records import StatusUpdate
 from agents.status import apply_update

@@ -9,7 +9,7 @@ import faust
 import pytest
 
 from broker.security import client_options, faust_credentials
-from settings import Settings
+from worker.settings import Settings
 
 
 def settings(**values) -> Settings:

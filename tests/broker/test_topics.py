@@ -10,7 +10,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from broker.topics import ensure_topics, topic_configs
-from settings import Settings
+from worker.settings import Settings
 
 pytestmark = pytest.mark.integration
 

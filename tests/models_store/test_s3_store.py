@@ -16,7 +16,7 @@ from models_store import ModelIntegrityError, ModelNotFound, ModelStore, ModelSt
 from models_store.base import LATEST_FILE, MANIFEST_FILE, SYNTHESIZER_FILE
 from models_store.objects import raise_to
 from models_store.remote import CLAIM_FILE, RemoteModelStore
-from settings import Settings
+from worker.settings import Settings
 from tests.models_store.moto_s3 import KEY_ID, SECRET, start_moto
 from tests.models_store.test_store import _CreatesMarkerWhenUnpickled
 

@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from settings import ROOT
+from tests.harness import ROOT
 from synthesis.datasets import (
     RESERVED_COLUMNS,
     DatasetError,

@@ -9,7 +9,7 @@ import pytest
 import synthesis.training
 from models_store import ModelStore
 from models_store.store import sha256_file
-from settings import ROOT
+from tests.harness import ROOT
 from synthesis.datasets import read_dataset
 from synthesis.methods import DEFAULT_FIT_ROWS, METHODS, ParameterError, get_method
 from synthesis.training import train_model

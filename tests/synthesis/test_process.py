@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from settings import ROOT
+from tests.harness import ROOT
 from synthesis.process import PoolContext, leave_stopping_to_the_worker
 
 

@@ -8,7 +8,7 @@ import pytest
 from rdt.transformers.categorical import UniformEncoder
 from rdt.transformers.numerical import ClusterBasedNormalizer
 
-from settings import ROOT
+from tests.harness import ROOT
 from synthesis import speedups
 from synthesis.datasets import read_dataset
 from synthesis.methods import MIN_SCALED_EPOCHS, REFERENCE_TRAINING_ROWS, ParameterError, default_epochs, get_method

@@ -10,7 +10,7 @@ import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from settings import Settings
+from worker.settings import Settings
 from tests.warehouse.conftest import SECRET_PASSWORD, snowflake_writer_for
 from tests.exactly_once import assert_each_once, stored_ids
 from tests.warehouse.rows import make_rows

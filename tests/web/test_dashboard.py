@@ -6,7 +6,6 @@ import re
 
 import pytest
 
-import app  # noqa: F401  # first: importing web.routes before app fails on a circular import
 from web.dashboard import WorkerWeb
 from web.routes import create_app
 
@@ -66,7 +65,7 @@ async def test_a_path_outside_the_assets_is_not_served(client):
 async def test_with_reads_guarded_the_page_loads_without_a_token_and_the_data_needs_one(client, monkeypatch):
     from pydantic import SecretStr
 
-    import settings as settings_module
+    import worker.settings as settings_module
 
     monkeypatch.setattr(settings_module.get_settings(), "api_token", SecretStr("s3cret"))
     monkeypatch.setattr(settings_module.get_settings(), "api_token_for_reads", True)

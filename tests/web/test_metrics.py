@@ -8,7 +8,6 @@ import pytest
 from aiokafka import TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
-import app  # noqa: F401  # first: importing web.routes before app fails on a circular import
 import agents.status as status
 from agents.record_sink import RecordSink
 from agents.sink import writer

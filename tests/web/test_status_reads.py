@@ -10,9 +10,8 @@ import threading
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-import app  # noqa: F401  # first: importing web.routes before app fails on a circular import
 import agents.status as status
-from resources import get_resources
+from worker.resources import get_resources
 from warehouse.duckdb import DuckDBWriter
 from web import health
 from web.routes import create_app

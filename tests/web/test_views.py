@@ -15,16 +15,15 @@ from unittest import mock
 import orjson
 import pytest
 
-import app  # noqa: F401  # first: importing web.routes before app fails on a circular import
 import agents.control as control
 import agents.lost_topics as lost_topics
 import agents.status as status
 import web.generation
 import web.training
-from agents.commands import CancelCommand, GenerateCommand, StreamCommand, TrainCommand
+from worker.schemas import CancelCommand, GenerateCommand, StreamCommand, TrainCommand
 from models_store import ModelStore
-from resources import get_resources
-from settings import ROOT
+from worker.resources import get_resources
+from tests.harness import ROOT
 from tests.harness import free_port
 from web.routes import create_app
 
@@ -368,7 +367,7 @@ async def test_an_entry_that_is_not_a_stream_is_not_found(client, publish, table
 async def test_api_token_guards_changing_requests(client, publish, monkeypatch):
     from pydantic import SecretStr
 
-    import settings as settings_module
+    import worker.settings as settings_module
 
     monkeypatch.setattr(settings_module.get_settings(), "api_token", SecretStr("s3cret"))
     resp = await client.post("/train", json={})
@@ -386,7 +385,7 @@ async def test_api_token_guards_changing_requests(client, publish, monkeypatch):
 async def test_expensive_requests_are_capped_per_client(client, model, monkeypatch):
     import asyncio
 
-    import settings as settings_module
+    import worker.settings as settings_module
     import web.generation
 
     release, inside = asyncio.Event(), asyncio.Semaphore(0)

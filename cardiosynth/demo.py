@@ -11,7 +11,7 @@ import time
 
 import aiohttp
 
-from settings import get_settings
+from worker.settings import get_settings
 
 logger = logging.getLogger(__name__)
 

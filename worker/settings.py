@@ -9,7 +9,6 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-ROOT = Path(__file__).resolve().parent
 
 
 class Settings(BaseSettings):
@@ -19,8 +18,8 @@ class Settings(BaseSettings):
     app_id: str = Field("cardiosynth", description="Faust app id: consumer group and topic prefix.")
     web_host: str = Field("127.0.0.1", description="Interface the HTTP API binds to (0.0.0.0 in containers).")
     web_port: int = Field(8000, description="Port of the HTTP API.")
-    data_dir: Path = Field(ROOT / "data", description="Datasets live here; dataset_path must stay inside it.")
-    state_dir: Path = Field(ROOT / "var", description="Worker state: Faust data dir, broker log, DuckDB file.")
+    data_dir: Path = Field(Path("data"), description="Datasets live here; dataset_path must stay inside it.")
+    state_dir: Path = Field(Path("var"), description="Worker state: Faust data dir, broker log, DuckDB file.")
     demo_on_start: bool = Field(False, description="Train a model if none exists and stream a demo batch on start.")
     demo_rows: int = Field(10_000, description="Rows the start-up demo streams.")
     stop_wait_seconds: float = Field(
@@ -66,7 +65,7 @@ class Settings(BaseSettings):
 
     # --- models ------------------------------------------------------------------------------
     models_dir: Path | str = Field(
-        ROOT / "models", description="Model store: a local folder, or an fsspec URL such as s3://bucket/models."
+        Path("models"), description="Model store: a local folder, or an fsspec URL such as s3://bucket/models."
     )
     models_s3_endpoint_url: str | None = Field(
         None, description="S3-compatible endpoint, e.g. http://minio:9000 (MinIO, moto); unset for AWS S3."
@@ -167,6 +166,13 @@ class Settings(BaseSettings):
         # a URL stays a string: Path("s3://bucket/models") would fold the "//" into one slash
         return value if isinstance(value, str) and "://" in value else Path(value)
 
+    @field_validator("data_dir", "state_dir", "models_dir", "duckdb_path", "models_cache_dir", mode="after")
+    @classmethod
+    def _from_the_working_directory(cls, value):
+        # relative folders are the working directory's (where `make run` or the container starts the worker),
+        # fixed when the settings are read, so a later chdir cannot move them
+        return Path.cwd() / value if isinstance(value, Path) and not value.is_absolute() else value
+
     @field_validator(
         "models_s3_endpoint_url", "models_s3_region", "models_s3_access_key_id", "models_s3_secret_access_key",
         "models_cache_dir", mode="before",
@@ -203,6 +209,12 @@ class Settings(BaseSettings):
     @property
     def uses_embedded_broker(self) -> bool:
         return not self.kafka_bootstrap_servers
+
+    @property
+    def topic_names(self) -> list[str]:
+        """Every topic of the app: control and its dead letters, generation, status, records and their dead letters."""
+        return [self.control_topic, f"{self.control_topic}-dlq", self.generation_topic, self.status_topic,
+                self.records_topic, self.dlq_topic]
 
     @property
     def duckdb_file(self) -> Path:

@@ -20,8 +20,8 @@ import threading
 import mode
 
 from agents import generation, training
-from app import app
-from resources import get_resources
+from worker.app import app
+from worker.resources import get_resources
 from synthesis.sampling import warm_up
 
 logger = logging.getLogger(__name__)
@@ -104,7 +104,7 @@ async def run_demo() -> None:
     res = get_resources()
     if not res.settings.demo_on_start:
         return
-    from demo import run
+    from cardiosynth.demo import run
 
     await asyncio.sleep(0)
     await run(app)

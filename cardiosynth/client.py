@@ -16,10 +16,9 @@ from rich.progress import BarColumn, Progress, ProgressColumn, TaskProgressColum
 from rich.table import Table
 from rich.text import Text
 
-from agents.control import CommandError, parse_command
-from agents.topics import control_topic
+from worker.schemas import CommandError, parse_command
 from broker.security import client_options
-from settings import get_settings
+from worker.settings import get_settings
 
 TERMINAL_STATES = {"completed", "failed", "cancelled"}
 POLL_SECONDS = 0.5
@@ -115,7 +114,7 @@ def read_warehouse_file(sql: str, limit: int) -> dict[str, Any]:
     """A read-only query on the DuckDB file itself, as POST /warehouse/sql answers it (when no worker runs)."""
     from pydantic import ValidationError
 
-    from agents.commands import SqlRequest
+    from worker.schemas import SqlRequest
     from warehouse import QueryError, WarehouseError, create_writer
 
     try:
@@ -160,7 +159,7 @@ async def produce_command(raw: bytes) -> str:
     producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, request_timeout_ms=10_000, **security)
     try:
         await producer.start()
-        sent = await producer.send_and_wait(control_topic.get_topic_name(), raw, key=key.encode() if key else None)
+        sent = await producer.send_and_wait(get_settings().control_topic, raw, key=key.encode() if key else None)
     except KafkaError as exc:
         raise CliError(f"cannot send to Kafka at {settings.bootstrap_servers}: {exc}") from None
     finally:

@@ -22,10 +22,10 @@ from faust.cli.base import cli as faust_cli
 from rich.console import Console
 from rich.table import Table
 
-from app import app
-from cli_client import (ApiClient, ApiUnreachable, CliError, default_url, follow, one_line, produce_command,
+from worker.app import app
+from cardiosynth.client import (ApiClient, ApiUnreachable, CliError, default_url, follow, one_line, produce_command,
                         read_warehouse_file, table)
-from settings import get_settings
+from worker.settings import get_settings
 
 
 class ApiCommand(AppCommand):

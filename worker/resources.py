@@ -12,7 +12,7 @@ from functools import partial
 from typing import Any, Callable
 
 from models_store import store_from_settings
-from settings import Settings, get_settings
+from worker.settings import Settings, get_settings
 from synthesis.process import PoolContext, init_sampling, init_training
 from warehouse import WarehouseWriter, create_writer
 
