@@ -17,12 +17,10 @@ from agents.status import entry as status_entry
 from agents.topics import generation_topic, records_topic
 from worker.app import app
 from models_store import ModelStoreError
-from worker.resources import get_resources
 from synthesis.conditions import ConditionError, validate_conditions
 from synthesis.sampling import sample_messages
 
 logger = logging.getLogger(__name__)
-_pacers: dict[str, asyncio.Task] = {}
 
 
 def plan(num_samples: int, batch_size: int, interval_seconds: float, chunk_size: int) -> dict[str, int]:
@@ -38,10 +36,10 @@ def plan(num_samples: int, batch_size: int, interval_seconds: float, chunk_size:
 @handles("stream")
 @handles("generate")
 async def start_stream(command: StreamCommand | GenerateCommand) -> None:
-    if streams.get(command.id) is not None or command.id in _pacers:
+    if streams.get(command.id) is not None or command.id in app.worker.pacers:
         logger.info("stream %s already known; duplicate command ignored", command.id)
         return
-    res = get_resources()
+    res = app.worker
     batch_size = getattr(command, "batch_size", res.settings.chunk_size)
     interval = getattr(command, "interval_seconds", 0.0)
     model_name = command.model_name or res.settings.default_model
@@ -65,13 +63,13 @@ async def start_stream(command: StreamCommand | GenerateCommand) -> None:
 
 def resume(entry: dict[str, Any]) -> None:
     """Pace a stream on this worker, from the chunks it already scheduled."""
-    _pacers[entry["stream_id"]] = asyncio.ensure_future(pace(entry))
+    app.worker.pacers[entry["stream_id"]] = asyncio.ensure_future(pace(entry))
 
 
 def stop_pacing() -> list[str]:
     """Stop scheduling chunks here (the worker stops): another worker resumes each stream once its heartbeat is stale."""
-    stopped = list(_pacers)
-    for pacer in list(_pacers.values()):
+    stopped = list(app.worker.pacers)
+    for pacer in list(app.worker.pacers.values()):
         pacer.cancel()
     return stopped
 
@@ -89,7 +87,7 @@ async def cancel_stream(command) -> None:
         logger.info("stream %s already %s; cancel ignored", command.id, entry.get("state"))
         return  # every row landed: its owner marks it completed
     await publish_status("stream", command.id, changes={"state": "cancelled", "completed_at": now()})
-    pacer = _pacers.pop(command.id, None)
+    pacer = app.worker.pacers.pop(command.id, None)
     if pacer is not None:
         pacer.cancel()
 
@@ -103,7 +101,7 @@ async def fail_streams_in_flight(reason: str) -> list[str]:
         landed = entry.get("rows_landed", 0)
         if landed >= entry["num_samples"]:
             continue  # every row is stored: its owner marks it completed
-        pacer = _pacers.pop(entry["stream_id"], None)
+        pacer = app.worker.pacers.pop(entry["stream_id"], None)
         if pacer is not None:
             pacer.cancel()
         await publish_status("stream", entry["stream_id"], changes={
@@ -130,7 +128,7 @@ async def _pause(stream_id: str, seconds: float, heartbeat: float) -> None:
 async def pace(entry: dict[str, Any]) -> None:
     """Schedule a stream's chunks: batch_size rows per interval, never far ahead of what was sent."""
     stream_id = entry["stream_id"]
-    settings = get_resources().settings
+    settings = app.worker.settings
     try:
         start = _current(stream_id).get("chunks_scheduled", 0)
         beat = time.monotonic()
@@ -171,7 +169,7 @@ async def pace(entry: dict[str, Any]) -> None:
         logger.exception("stream %s stopped", stream_id)
         await publish_status("stream", stream_id, changes={"state": "failed", "error": str(exc), "completed_at": now()})
     finally:
-        _pacers.pop(stream_id, None)
+        app.worker.pacers.pop(stream_id, None)
 
 
 async def finish(stream_id: str, num_samples: int, heartbeat: float) -> None:
@@ -214,7 +212,7 @@ async def generate_records(stream):
 
 async def generate_chunk(chunk: GenerationChunk) -> bool:
     """Sample a chunk and send its records; False when the worker's stop cut it short."""
-    res = get_resources()
+    res = app.worker
     if _current(chunk.request_id).get("state") in ("cancelled", "failed"):
         return True
     try:

@@ -8,7 +8,8 @@ acknowledge a batch again; a broker without auto-creation would refuse the recor
 
 Tansu drops the records it accepted for an unlisted topic when the topic is created again. So once
 the broker was unreachable the check runs every OUTAGE_CHECK_SECONDS until it has confirmed the
-topics, and /health reports the broker degraded meanwhile. The worker that re-creates the topics
+topics, and /health reports the broker degraded meanwhile. Between checks, the timer also looks whether the
+broker answers at all, so an outage is seen within OUTAGE_CHECK_SECONDS. The worker that re-creates the topics
 marks the streams in flight failed (their planned chunks are gone); the status view reads the new
 status topic from its start (agents/status.py).
 """
@@ -22,56 +23,61 @@ import time
 from aiokafka.errors import KafkaError
 
 from agents.generation import fail_streams_in_flight
-from agents.status import StatusView
 from agents.topics import generation_topic
 from worker.app import app
+from broker.embedded import port_open
 from broker.security import client_options
 from broker.topics import ensure_topics, topic_configs
-from worker.settings import get_settings
 
 logger = logging.getLogger(__name__)
-_settings = get_settings()
 OUTAGE_CHECK_SECONDS = 0.5
-# confirmed: no outage seen since the last check that found (or made) every topic; the worker starts
-# with the topics just declared (app.prepare_broker)
-_state = {"confirmed": True, "next_check": 0.0}
-
-
-def topics_confirmed() -> bool:
-    """False from a seen outage until a check has found (or made) every topic again."""
-    return _state["confirmed"]
 
 
 def broker_unreachable() -> None:
     """The broker was seen down: its topics are unconfirmed, and checked often until they are."""
-    _state.update(confirmed=False, next_check=0.0)
+    app.worker.topics_confirmed = False
+    app.worker.next_topic_check = 0.0
 
 
 async def _create_missing() -> list[str]:
+    settings = app.worker.settings
     return await asyncio.wait_for(
-        ensure_topics(_settings.bootstrap_servers, _settings.topic_names, _settings.topic_partitions,
-                      _settings.topic_replication_factor, configs=topic_configs(_settings),
-                      **client_options(_settings)),
-        timeout=max(_settings.topic_check_seconds, 5.0),
+        ensure_topics(settings.bootstrap_servers, settings.topic_names, settings.topic_partitions,
+                      settings.topic_replication_factor, configs=topic_configs(settings),
+                      **client_options(settings)),
+        timeout=max(settings.topic_check_seconds, 5.0),
     )
+
+
+def _reachable(servers: str) -> bool:
+    for server in (s.strip() for s in servers.split(",") if s.strip()):
+        host, _, port = server.rpartition(":")
+        if port_open(host or "127.0.0.1", int(port), timeout=0.5):
+            return True
+    return False
 
 
 @app.timer(interval=OUTAGE_CHECK_SECONDS)
 async def recreate_lost_topics() -> None:
-    if time.monotonic() >= _state["next_check"]:
+    worker = app.worker
+    if time.monotonic() >= worker.next_topic_check:
         await check_topics()
+    elif worker.topics_confirmed and not await asyncio.to_thread(_reachable, worker.settings.bootstrap_servers):
+        broker_unreachable()  # seen down between checks: it may come back without its topics
 
 
 async def check_topics() -> None:
     """Create the app's topics the broker does not have (again)."""
-    view = StatusView.running
+    worker = app.worker
+    view = worker.status_view
     try:
         created = await (view.recreating(_create_missing) if view is not None else _create_missing())
     except (KafkaError, OSError, asyncio.TimeoutError) as exc:
         logger.debug("topic check failed, broker unreachable: %s", exc)  # /health reports the broker
         broker_unreachable()
         return
-    _state.update(confirmed=True, next_check=time.monotonic() + _settings.topic_check_seconds)
+    worker.topics_confirmed = True
+    worker.next_topic_check = time.monotonic() + worker.settings.topic_check_seconds
     if not created:
         return
     logger.warning("the broker had lost topics %s (restarted without its data?); created them again", created)

@@ -11,12 +11,11 @@ import mode
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
-from agents.sink import SinkMessage, writer
+from agents.sink import BatchWriter, SinkMessage
 from agents.status import publish_landing
 from broker.security import client_options
 from agents.topics import records_topic
 from worker.app import app
-from worker.resources import get_resources
 
 logger = logging.getLogger(__name__)
 
@@ -27,10 +26,13 @@ class RecordSink(mode.Service):
 
     consumer: AIOKafkaConsumer | None = None
     _joining: asyncio.Future | None = None
+    writer: BatchWriter | None = None
     batches = 0  # written by this sink
 
     async def on_start(self) -> None:
-        settings = get_resources().settings
+        settings = app.worker.settings
+        self.writer = BatchWriter(app.worker)
+        app.worker.sink = self  # the views read its counters, outage report and lag there
         self.consumer = AIOKafkaConsumer(
             records_topic.get_topic_name(),
             bootstrap_servers=settings.bootstrap_servers,
@@ -72,7 +74,7 @@ class RecordSink(mode.Service):
         return lags
 
     async def _run(self) -> None:
-        settings = get_resources().settings
+        settings = app.worker.settings
         try:
             await self._joining
         except asyncio.CancelledError:
@@ -94,7 +96,7 @@ class RecordSink(mode.Service):
             ]
             if not messages:
                 continue
-            landing = await writer.write(messages)
+            landing = await self.writer.write(messages)
             # the counts reach the status topic before the offsets are committed: a crash in between
             # writes the batch again, and the status view counts its offsets once
             await publish_landing(landing)

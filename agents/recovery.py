@@ -20,14 +20,13 @@ from agents.status import TERMINAL, is_ready, now, publish_status, streams, trai
 from agents.status import entry as status_entry
 from agents.topics import generation_topic
 from worker.app import app
-from worker.resources import get_resources
 
 logger = logging.getLogger(__name__)
 
 
 def owns(key: str) -> bool:
     """True when this worker consumes the generation partition `key` maps to (so it alone acts on it)."""
-    partitions = get_resources().settings.topic_partitions
+    partitions = app.worker.settings.topic_partitions
     partition = (murmur2(key.encode()) & 0x7FFFFFFF) % partitions
     assigned = {(tp.topic, tp.partition) for tp in app.assignor.assigned_actives()}
     return (generation_topic.get_topic_name(), partition) in assigned
@@ -44,10 +43,10 @@ def stale(entry: dict, seconds: float) -> bool:
 async def recover_orphans() -> None:
     if app.rebalancing or not is_ready():
         return  # the status topic is still being read back: entries may be out of date
-    settings = get_resources().settings
+    settings = app.worker.settings
     for task_id in list(training_tasks.keys()):
         entry = status_entry("training", task_id)
-        if not entry or entry.get("status") in TERMINAL or task_id in training._running:
+        if not entry or entry.get("status") in TERMINAL or task_id in app.worker.trainings:
             continue
         if stale(entry, settings.heartbeat_timeout) and owns(task_id):
             logger.warning("training task %s lost its worker; marking it failed", task_id)
@@ -57,7 +56,7 @@ async def recover_orphans() -> None:
                          f"{settings.heartbeat_timeout:.0f}s); start the training again"})
     for stream_id in list(streams.keys()):
         entry = status_entry("stream", stream_id)
-        if not entry or entry.get("state") in TERMINAL or stream_id in generation._pacers:
+        if not entry or entry.get("state") in TERMINAL or stream_id in app.worker.pacers:
             continue
         if stale(entry, settings.heartbeat_timeout) and owns(stream_id):
             logger.warning("stream %s lost its worker at chunk %s of %s; resuming", stream_id,

@@ -22,10 +22,21 @@ from prometheus_client import Histogram
 
 from agents.topics import dlq_topic
 from models_store import ModelStoreError
-from worker.resources import get_resources
 from warehouse.validation import RecordError, parse_record
 
 logger = logging.getLogger(__name__)
+
+
+STATS = ("landed", "duplicates", "dead_lettered", "batches")  # the sink's counters (BatchWriter.stats)
+
+
+def write_seconds_histogram() -> Histogram:
+    # Not in the global registry: GET /metrics (web/metrics.py) exposes it with this worker's other metrics.
+    return Histogram(
+        "cardiosynth_sink_batch_write_seconds",
+        "Seconds to validate and store one sink batch, retries of a failed write included.",
+        buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0), registry=None,
+    )
 
 
 @dataclass(frozen=True)
@@ -40,21 +51,18 @@ class SinkMessage:
 class BatchWriter:
     """Turns a batch of messages into warehouse rows; invalid ones go to the dead-letter topic."""
 
-    def __init__(self):
+    def __init__(self, worker):
+        self.worker = worker
+        self.outage = Outage()
         self._model_columns: dict[tuple[str, int], dict[str, dict[str, Any]]] = {}
-        self.stats = {"landed": 0, "duplicates": 0, "dead_lettered": 0, "batches": 0}
-        # Not in the global registry: GET /metrics (web/metrics.py) exposes it with this worker's other metrics.
-        self.write_seconds = Histogram(
-            "cardiosynth_sink_batch_write_seconds",
-            "Seconds to validate and store one sink batch, retries of a failed write included.",
-            buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0), registry=None,
-        )
+        self.stats = dict.fromkeys(STATS, 0)
+        self.write_seconds = write_seconds_histogram()
 
     def model_columns(self, name: str, version: int) -> dict[str, dict[str, Any]] | None:
         key = (name, version)
         if key not in self._model_columns:
             try:
-                manifest = get_resources().store.manifest(name, version)
+                manifest = self.worker.store.manifest(name, version)
             except (ModelStoreError, OSError, ValueError):
                 return None  # not cached: the model may appear later
             self._model_columns[key] = {c["name"]: c for c in manifest["columns"]}
@@ -82,13 +90,13 @@ class BatchWriter:
         """Validate and store a batch; returns, once every valid record is in the warehouse, what landed."""
         started = time.perf_counter()
         # parsing 5,000 records takes ~0.1 s: in a thread, so /health and the agents stay responsive
-        rows, rejected = await asyncio.to_thread(self.prepare, messages, get_resources().writer.columns)
+        rows, rejected = await asyncio.to_thread(self.prepare, messages, self.worker.writer.columns)
         for message, reason in rejected:
             await dead_letter(message, reason)
         self.stats["dead_lettered"] += len(rejected)
-        inserted = await write_until_stored(rows)
+        inserted = await self.write_until_stored(rows)
         if inserted < len(rows):  # repeats: count only the rows whose stored copy came from their own message
-            own = await stored_until_answered(rows)
+            own = await self.stored_until_answered(rows)
             counted = [row for row in rows if row["record_id"] in own]
         else:
             counted = rows
@@ -104,6 +112,44 @@ class BatchWriter:
             if request_id is not None:
                 landing.add("rejected", request_id, message.partition, message.offset)
         return landing
+
+    async def write_until_stored(self, rows: list[dict[str, Any]]) -> int:
+        """Write a batch, retrying with backoff while the warehouse is unavailable."""
+        if not rows:
+            return 0
+        res = self.worker
+        delay = 0.2
+        while True:
+            try:
+                inserted = await res.warehouse(lambda writer, batch: writer.write(batch), rows)
+            except Exception as exc:  # every failure is retried: nothing is acknowledged before it is stored
+                # writers mask their secrets in their errors (SnowflakeSession.redact); DuckDB's name a path
+                res.warehouse_error = str(exc)
+                self.outage.failed(str(exc))
+                logger.warning("warehouse write of %d rows failed (attempt %d), retrying in %.1fs: %s",
+                               len(rows), self.outage.failed_attempts, delay, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, res.settings.sink_retry_max_seconds)
+                continue
+            if self.outage.since is not None:
+                logger.info("warehouse back after %d failed attempts (down since %s)", self.outage.failed_attempts,
+                            self.outage.since)
+            res.warehouse_error = None
+            self.outage.recovered()
+            return inserted
+
+    async def stored_until_answered(self, rows: list[dict[str, Any]]) -> set[str]:
+        """Writer.stored_from for a written batch, retried like the write while the warehouse is unavailable."""
+        res = self.worker
+        delay = 0.2
+        while True:
+            try:
+                return await res.warehouse(lambda writer, batch: writer.stored_from(batch), rows)
+            except Exception as exc:  # the batch is stored; it is committed once its landing is known
+                logger.warning("reading back the origin of %d repeated rows failed, retrying in %.1fs: %s",
+                               len(rows), delay, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, res.settings.sink_retry_max_seconds)
 
 
 class Landing:
@@ -190,46 +236,3 @@ class Outage:
 
 def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
-
-
-async def write_until_stored(rows: list[dict[str, Any]]) -> int:
-    """Write a batch, retrying with backoff while the warehouse is unavailable."""
-    if not rows:
-        return 0
-    res = get_resources()
-    delay = 0.2
-    while True:
-        try:
-            inserted = await res.warehouse(lambda writer, batch: writer.write(batch), rows)
-        except Exception as exc:  # every failure is retried: nothing is acknowledged before it is stored
-            # writers mask their secrets in their errors (SnowflakeSession.redact); DuckDB's name a path
-            res.warehouse_error = str(exc)
-            outage.failed(str(exc))
-            logger.warning("warehouse write of %d rows failed (attempt %d), retrying in %.1fs: %s",
-                           len(rows), outage.failed_attempts, delay, exc)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, res.settings.sink_retry_max_seconds)
-            continue
-        if outage.since is not None:
-            logger.info("warehouse back after %d failed attempts (down since %s)", outage.failed_attempts, outage.since)
-        res.warehouse_error = None
-        outage.recovered()
-        return inserted
-
-
-async def stored_until_answered(rows: list[dict[str, Any]]) -> set[str]:
-    """Writer.stored_from for a written batch, retried like the write while the warehouse is unavailable."""
-    res = get_resources()
-    delay = 0.2
-    while True:
-        try:
-            return await res.warehouse(lambda writer, batch: writer.stored_from(batch), rows)
-        except Exception as exc:  # the batch is stored; it is committed once its landing is known
-            logger.warning("reading back the origin of %d repeated rows failed, retrying in %.1fs: %s",
-                           len(rows), delay, exc)
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, res.settings.sink_retry_max_seconds)
-
-
-writer = BatchWriter()
-outage = Outage()

@@ -27,58 +27,43 @@ from agents.records import StatusUpdate
 from agents.topics import status_topic
 from worker.app import app
 from broker.security import client_options
-from worker.settings import get_settings
 
 logger = logging.getLogger(__name__)
 TERMINAL = {"completed", "failed", "cancelled"}
-_entries: dict[str, dict[str, dict[str, Any]]] = {"training": {}, "stream": {}}
-_caught_up = asyncio.Event()  # set once the view has read the topic up to where it ended at start
 
 
 class StatusTable:
-    """A read-only view of one kind of status entry, as folded by this worker."""
+    """One table of the running worker's status view (app.worker.status), read by the agents."""
 
     def __init__(self, name: str):
         self.name = name
 
     @property
     def data(self) -> dict[str, dict[str, Any]]:
-        """The entries themselves (tests seed them here)."""
-        return _entries[self.name]
+        return app.worker.status.tables[self.name]
 
     def get(self, key: str, default: Any = None) -> dict[str, Any] | None:
-        return _entries[self.name].get(key, default)
+        return self.data.get(key, default)
 
     def keys(self) -> list[str]:
-        return list(_entries[self.name])
+        return list(self.data)
 
     def values(self) -> list[dict[str, Any]]:
-        return list(_entries[self.name].values())
-
-    def items(self) -> list[tuple[str, dict[str, Any]]]:
-        return list(_entries[self.name].items())
+        return list(self.data.values())
 
     def __contains__(self, key: str) -> bool:
-        return key in _entries[self.name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.keys())
+        return key in self.data
 
     def __len__(self) -> int:
-        return len(_entries[self.name])
+        return len(self.data)
 
 
 training_tasks = StatusTable("training")
 streams = StatusTable("stream")
-TABLES = {"training": training_tasks, "stream": streams}
 
 
 def entry(table: str, key: str) -> dict[str, Any] | None:
-    return _entries[table].get(key)
-
-
-def entries(table: str) -> list[dict[str, Any]]:
-    return list(_entries[table].values())
+    return app.worker.status.get(table, key)
 
 
 def now() -> str:
@@ -128,10 +113,11 @@ def apply_message(value: bytes | None) -> None:
     except (TypeError, ValueError, KeyError) as exc:
         logger.warning("unreadable status update skipped: %s", exc)
         return
-    if update.table not in _entries:
+    tables = app.worker.status.tables
+    if update.table not in tables:
         logger.warning("status update for unknown table %r dropped", update.table)
         return
-    _entries[update.table][update.key] = apply_update(_entries[update.table].get(update.key), update)
+    tables[update.table][update.key] = apply_update(tables[update.table].get(update.key), update)
 
 
 @app.service
@@ -144,10 +130,9 @@ class StatusView(mode.Service):
     """
 
     consumer: AIOKafkaConsumer | None = None
-    running: StatusView | None = None  # the started view, for the topic check to rewind
 
     async def on_start(self) -> None:
-        settings = get_settings()
+        settings = app.worker.settings
         name = status_topic.get_topic_name()
         self.partitions = [TopicPartition(name, p) for p in range(settings.topic_partitions)]
         self.next_offsets = dict.fromkeys(self.partitions, 0)  # after the last update folded
@@ -159,11 +144,11 @@ class StatusView(mode.Service):
         await self.consumer.start()
         self.consumer.assign(self.partitions)
         await self.consumer.seek_to_beginning(*self.partitions)
-        StatusView.running = self
+        app.worker.status_view = self  # for the topic check to rewind (agents.lost_topics)
         self.add_future(self._run())
 
     async def on_stop(self) -> None:
-        StatusView.running = None
+        app.worker.status_view = None
         if self.consumer is not None:
             await self.consumer.stop()
 
@@ -198,7 +183,8 @@ class StatusView(mode.Service):
     async def _run(self) -> None:
         target = None
         while not self.should_stop:
-            if target is None and not _caught_up.is_set():
+            caught_up = app.worker.status.caught_up
+            if target is None and not caught_up.is_set():
                 target = await self._end_offsets()
             async with self.folding:
                 try:
@@ -216,22 +202,22 @@ class StatusView(mode.Service):
             if fetched is None:
                 await asyncio.sleep(1)
                 continue
-            if target is not None and not _caught_up.is_set():
+            if target is not None and not caught_up.is_set():
                 positions = {tp: await self.consumer.position(tp) for tp in self.partitions}
                 if all(positions[tp] >= offset for tp, offset in target.items()):
-                    _caught_up.set()
+                    caught_up.set()
                     logger.info("status view caught up: %d trainings, %d streams",
-                                len(_entries["training"]), len(_entries["stream"]))
+                                len(training_tasks), len(streams))
 
 
 def is_ready() -> bool:
-    return _caught_up.is_set()
+    return app.worker.status.caught_up.is_set()
 
 
 async def ready(timeout: float | None = None) -> bool:
     """Wait until this worker has read the status topic to the end it had at start (True if so)."""
     try:
-        await asyncio.wait_for(_caught_up.wait(), timeout)
+        await asyncio.wait_for(app.worker.status.caught_up.wait(), timeout)
         return True
     except asyncio.TimeoutError:
         return False

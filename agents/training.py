@@ -7,15 +7,14 @@ import logging
 from typing import Any
 
 from agents.commands import handles
+from worker.app import app
 from worker.schemas import TrainCommand
 from agents.status import now, publish_status, training_tasks
 from models_store import ModelStoreError
-from worker.resources import get_resources
 from synthesis.datasets import DatasetError, resolve_dataset
 from synthesis.training import train_model
 
 logger = logging.getLogger(__name__)
-_running: dict[str, asyncio.Task] = {}
 
 
 def _on_progress(item: dict[str, Any]) -> None:
@@ -30,10 +29,10 @@ def _on_progress(item: dict[str, Any]) -> None:
 
 @handles("train")
 async def start_training(command: TrainCommand) -> None:
-    if training_tasks.get(command.id) is not None or command.id in _running:
+    if training_tasks.get(command.id) is not None or command.id in app.worker.trainings:
         logger.info("training task %s already known; duplicate command ignored", command.id)
         return
-    res = get_resources()
+    res = app.worker
     entry = {
         "task_id": command.id, "status": "pending", "progress": 0, "message": "queued",
         "model_name": command.model_name, "method": command.method, "dataset_path": command.dataset_path,
@@ -57,7 +56,7 @@ async def start_training(command: TrainCommand) -> None:
         "holdout_fraction": command.holdout_fraction, "target": command.target,
         "max_bad_row_share": res.settings.max_bad_row_share,
     }
-    _running[command.id] = asyncio.ensure_future(_train(job))
+    app.worker.trainings[command.id] = asyncio.ensure_future(_train(job))
 
 
 async def _heartbeat(task_id: str, every: float) -> None:
@@ -69,7 +68,7 @@ async def _heartbeat(task_id: str, every: float) -> None:
 
 async def _train(job: dict[str, Any]) -> None:
     task_id = job["task_id"]
-    res = get_resources()
+    res = app.worker
     heartbeat = asyncio.ensure_future(_heartbeat(task_id, res.settings.heartbeat_seconds))
     try:
         pool = res.training_pool(_on_progress)
@@ -93,7 +92,7 @@ async def _train(job: dict[str, Any]) -> None:
             "status": "completed", "progress": 100, "message": "completed", "completed_at": now(), "result": result})
     finally:
         heartbeat.cancel()
-        _running.pop(task_id, None)
+        app.worker.trainings.pop(task_id, None)
 
 
 async def fail_running(reason: str, timeout: float) -> list[str]:
@@ -102,7 +101,7 @@ async def fail_running(reason: str, timeout: float) -> list[str]:
     Their tasks are cancelled first, so nothing they would report follows (their processes are killed
     later in the stop). With the broker unreachable for `timeout` seconds, another worker's
     agents.recovery ends them instead, once their heartbeat is stale."""
-    tasks = dict(_running)
+    tasks = dict(app.worker.trainings)
     for task in tasks.values():
         task.cancel()
 

@@ -21,7 +21,7 @@ import mode
 
 from agents import generation, training
 from worker.app import app
-from worker.resources import get_resources
+from cardiosynth.demo import run
 from synthesis.sampling import warm_up
 
 logger = logging.getLogger(__name__)
@@ -29,10 +29,10 @@ logger = logging.getLogger(__name__)
 
 @app.service
 class WorkerResources(mode.Service):
-    """Holds the process pools and the warehouse connection for the worker's lifetime."""
+    """Opens the warehouse and warms the sampling pool at the start; ends the worker object's pools at the stop."""
 
     async def on_start(self) -> None:
-        res = get_resources()
+        res = app.worker
         try:
             await res.warehouse(lambda w: w.open())
         except Exception as exc:  # the sink retries; /health reports the outage meanwhile
@@ -42,19 +42,19 @@ class WorkerResources(mode.Service):
 
     async def _warm_up(self) -> None:
         try:
-            await get_resources().sample(warm_up)
+            await app.worker.sample(warm_up)
         except Exception as exc:  # an optimisation only; and a stop kills the pool under it
             if not self.should_stop:
                 logger.warning("sampling pool warm-up failed: %s", exc)
 
     async def on_stop(self) -> None:
-        await get_resources().stop()
+        await app.worker.stop()
 
 
 @app.on_stopping.connect
 async def end_work(sender, **kwargs) -> None:
     """First step of the stop: no new chunk is scheduled here, and trainings end failed, while the producer still sends."""
-    settings = get_resources().settings
+    settings = app.worker.settings
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         # mode's handler ignores a second signal, and closing the loop would put back the default
@@ -87,7 +87,7 @@ def stop_overdue(seconds: float) -> None:
 
 
 def exit_now(status: int) -> None:
-    get_resources().kill_processes()
+    app.worker.kill_processes()
     # what atexit would do for the pools' queues: unlink their semaphores (the resource tracker warns of leaks)
     multiprocessing.util._run_finalizers(0)
     for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
@@ -101,10 +101,8 @@ def exit_now(status: int) -> None:
 @app.task
 async def run_demo() -> None:
     """With DEMO_ON_START: train the default model if it is missing, then stream a demo batch."""
-    res = get_resources()
+    res = app.worker
     if not res.settings.demo_on_start:
         return
-    from cardiosynth.demo import run
-
     await asyncio.sleep(0)
     await run(app)

@@ -27,6 +27,7 @@ from web.dashboard import WorkerWeb
 from web.routes import install
 from worker.app import app
 from worker.settings import get_settings
+from worker.state import Worker
 
 app.web_class = WorkerWeb
 app.web_installer = install
@@ -49,9 +50,11 @@ def prepare_broker() -> None:
 
 def main() -> None:
     """Console script `cardiosynth`: the Faust CLI of this app."""
-    get_settings().state_dir.mkdir(parents=True, exist_ok=True)
+    settings = get_settings()
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
     if len(sys.argv) > 1 and sys.argv[1] == "worker":
         prepare_broker()
+        app.worker = Worker(settings)
     app.main()
 
 

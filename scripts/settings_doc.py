@@ -15,10 +15,7 @@ def default_text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, Path):
-        try:
-            return f"./{value.relative_to(Path.cwd())}"  # the defaults are folders of the working directory
-        except ValueError:
-            return str(value)
+        return str(value) if value.is_absolute() else f"./{value}"  # folders of the working directory
     if isinstance(value, bool):
         return str(value).lower()
     return str(value)

@@ -16,6 +16,19 @@ from broker.embedded import BrokerError, EmbeddedBroker
 from tests.harness import free_port
 
 
+@pytest.fixture(scope="session", autouse=True)
+def worker_object():
+    """The worker object in-process tests of agents and views use (a worker process makes its own at start)."""
+    from worker.app import app
+    from worker.settings import get_settings
+    from worker.state import Worker
+
+    if app.worker is None:
+        app.worker = Worker(get_settings())
+    yield app.worker
+    app.worker.close()
+
+
 @pytest.fixture(scope="session")
 def kafka_broker(tmp_path_factory):
     broker = EmbeddedBroker(free_port(), tmp_path_factory.mktemp("broker"))

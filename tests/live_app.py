@@ -15,7 +15,7 @@ from aiohttp import web
 
 import agents.control as control
 from models_store import ModelStore
-from worker.resources import get_resources
+from worker.app import app
 from web import generation, training, waiting
 from web.routes import create_app
 
@@ -24,7 +24,7 @@ class LiveApp:
     """`with LiveApp() as api:` serves create_app() at api.url until the block ends."""
 
     def __init__(self, web_app: web.Application | None = None):
-        self.web_app = web_app or create_app()
+        self.web_app = web_app or create_app(app.worker)
         self.requests: list[tuple[str, str]] = []  # (method, path) of each request served, in order
         self.web_app.middlewares.append(self._record)
         self.port: int | None = None
@@ -81,7 +81,7 @@ def kafka_cut_out(monkeypatch, tmp_path):
     for module in (waiting, training, generation):
         monkeypatch.setattr(module, "wait_until_known", known)
     monkeypatch.setattr(control.control_topic, "send", mock.AsyncMock(name="control_topic.send"))
-    res = get_resources()
+    res = app.worker
     models = tmp_path / "models"
     monkeypatch.setattr(res, "store", ModelStore(models))
     with socket.socket() as broker_stand_in:

@@ -19,7 +19,7 @@ import cardiosynth.main as app_module  # the app with its commands registered
 import agents.status as status
 import worker.settings as settings_module
 from worker.schemas import CancelCommand, StreamCommand, TrainCommand
-from worker.resources import get_resources
+from worker.app import app
 from tests.harness import CARDIOSYNTH, ROOT, Worker, free_port, wait_for
 from tests.live_app import LiveApp, kafka_cut_out  # noqa: F401  # a fixture
 
@@ -46,7 +46,7 @@ def live(kafka_cut_out):
 @pytest.fixture
 def stand_in_model(live):
     """A model 'cvd' in the (private) store: a stand-in synthesizer file, never unpickled by these views."""
-    store = get_resources().store
+    store = app.worker.store
     staging = store.staging_dir()
     (staging / "synthesizer.pkl").write_bytes(b"stand-in")
     (staging / "metadata.json").write_text("{}")

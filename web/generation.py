@@ -11,22 +11,19 @@ from aiohttp import web
 
 from worker.schemas import CancelCommand, GenerateCommand, GenerateRequest, StreamCommand, StreamRequest
 from agents.control import publish_command
-from agents.status import TERMINAL, streams
-from agents.status import entries as status_entries
-from agents.status import entry as status_entry
+from agents.status import TERMINAL
 from models_store import ModelStoreError
-from worker.resources import get_resources
 from synthesis.conditions import ConditionError, validate_conditions
 from synthesis.sampling import sample_chunk
+from web.context import worker_of
 from web.errors import http_error, json_response, parse_body
 from web.models import requested_model
 from web.waiting import wait_until_known
 
 
-def _model_version(name: str | None, version: int | None, conditions: dict | None = None) -> tuple[str, int]:
+def _model_version(res, name: str | None, version: int | None, conditions: dict | None = None) -> tuple[str, int]:
     """The model and version a request names (404 when missing); its conditions must fit the model (422)."""
-    res = get_resources()
-    name = requested_model(name)
+    name = requested_model(res, name)
     try:
         version = res.store.resolve(name, version)
         columns = res.store.manifest(name, version)["columns"]
@@ -42,16 +39,16 @@ def _model_version(name: str | None, version: int | None, conditions: dict | Non
 
 async def generate(request: web.Request) -> web.Response:
     body = await parse_body(request, GenerateRequest)
-    name, version = _model_version(body.model_name, body.model_version, body.conditions)
+    res = worker_of(request)
+    name, version = _model_version(res, body.model_name, body.model_version, body.conditions)
     if body.send_to_kafka:
         command = GenerateCommand(command="generate", num_samples=body.num_samples, model_name=name,
                                   model_version=version, seed=body.seed, conditions=body.conditions)
         await publish_command(command)
-        await wait_until_known(streams, command.id)
+        await wait_until_known(res.status, "stream", command.id)
         return json_response({"request_id": command.id, "num_samples": body.num_samples,
-                              "topic": get_resources().settings.records_topic,
+                              "topic": res.settings.records_topic,
                               "status_url": f"/stream/{command.id}"}, status=202)
-    res = get_resources()
     request_id = str(uuid.uuid4())
     generated_at = datetime.now(timezone.utc).isoformat()
     records = []
@@ -80,10 +77,11 @@ async def generate(request: web.Request) -> web.Response:
 
 async def start_stream(request: web.Request) -> web.Response:
     body = await parse_body(request, StreamRequest)
-    name, version = _model_version(body.model_name, body.model_version, body.conditions)
+    res = worker_of(request)
+    name, version = _model_version(res, body.model_name, body.model_version, body.conditions)
     command = StreamCommand(command="stream", **(body.model_dump() | {"model_name": name, "model_version": version}))
     await publish_command(command)
-    await wait_until_known(streams, command.id)
+    await wait_until_known(res.status, "stream", command.id)
     return json_response({"stream_id": command.id, "status_url": f"/stream/{command.id}"}, status=202)
 
 
@@ -106,19 +104,19 @@ def _is_stream(entry: dict | None) -> bool:
     return bool(entry) and "stream_id" in entry and "created_at" in entry
 
 
-def _entry(stream_id: str) -> dict:
-    entry = status_entry("stream", stream_id)
+def _entry(request: web.Request, stream_id: str) -> dict:
+    entry = worker_of(request).status.get("stream", stream_id)
     if not _is_stream(entry):
         raise http_error(web.HTTPNotFound, f"stream {stream_id!r} not found")
     return entry
 
 
 async def stream_status(request: web.Request) -> web.Response:
-    return json_response(stream_view(_entry(request.match_info["stream_id"])))
+    return json_response(stream_view(_entry(request, request.match_info["stream_id"])))
 
 
 async def cancel_stream(request: web.Request) -> web.Response:
-    entry = _entry(request.match_info["stream_id"])
+    entry = _entry(request, request.match_info["stream_id"])
     if entry.get("state") in TERMINAL:
         raise http_error(web.HTTPConflict, f"stream {entry['stream_id']!r} is already {entry['state']}")
     if entry.get("num_samples") is not None and entry.get("rows_landed", 0) >= entry["num_samples"]:
@@ -128,7 +126,7 @@ async def cancel_stream(request: web.Request) -> web.Response:
 
 
 async def stream_list(request: web.Request) -> web.Response:
-    entries = sorted((v for v in status_entries("stream") if _is_stream(v)), key=lambda e: e.get("created_at") or "",
-                     reverse=True)
+    entries = sorted((v for v in worker_of(request).status.entries("stream") if _is_stream(v)),
+                     key=lambda e: e.get("created_at") or "", reverse=True)
     views = [stream_view(e) for e in entries[:200]]
     return json_response({"streams": views, "total_count": len(entries)})

@@ -9,17 +9,17 @@ from typing import Any, Awaitable, Callable
 
 from aiohttp import web
 
-from agents import lost_topics
 from worker.schemas import SqlRequest
 from broker.embedded import port_open
 from models_store import ModelStoreError
-from worker.resources import get_resources
 from warehouse import QueryError, WarehouseError
+from agents.sink import STATS, Outage
+from web.context import worker_of
 from web.errors import http_error, json_response, parse_body
 
 
-async def _broker() -> dict:
-    settings = get_resources().settings
+async def _broker(worker) -> dict:
+    settings = worker.settings
     servers = [s.strip() for s in settings.bootstrap_servers.split(",") if s.strip()]
 
     def reachable(server: str) -> bool:
@@ -28,12 +28,11 @@ async def _broker() -> dict:
 
     results = await asyncio.gather(*(asyncio.to_thread(reachable, s) for s in servers))
     up = any(results)
-    if not up:
-        lost_topics.broker_unreachable()  # back up, it may have lost its topics: check them before "ok"
-    # a broker back from an outage is usable once the worker has found (or re-created) its topics
-    status = "down" if not up else "ok" if lost_topics.topics_confirmed() else "degraded"
+    # a broker back from an outage is usable once the worker has found (or re-created) its topics (agents.lost_topics)
+    confirmed = worker.topics_confirmed
+    status = "down" if not up else "ok" if confirmed else "degraded"
     return {"status": status, "embedded": settings.uses_embedded_broker, "reachable": sum(results),
-            "servers": len(servers), "topics": "ok" if lost_topics.topics_confirmed() else "checking"}
+            "servers": len(servers), "topics": "ok" if confirmed else "checking"}
 
 
 class WarehouseCheck:
@@ -51,25 +50,25 @@ class WarehouseCheck:
         self._result: dict | None = None
         self._at = float("-inf")
 
-    async def get(self, max_age: float) -> dict:
+    async def get(self, worker, max_age: float) -> dict:
         fresh = self._result is not None and time.monotonic() - self._at < max_age
         if not fresh and self._task is None:
-            self._task = asyncio.ensure_future(self._run())
+            self._task = asyncio.ensure_future(self._run(worker))
         if self._result is not None:
             return self._result
         return await asyncio.shield(self._task)
 
-    async def _run(self) -> dict:
+    async def _run(self, worker) -> dict:
         try:
-            self._result = await _ping()
+            self._result = await _ping(worker)
             self._at = time.monotonic()
             return self._result
         finally:
             self._task = None
 
 
-async def _ping() -> dict:
-    res = get_resources()
+async def _ping(worker) -> dict:
+    res = worker
     try:
         await asyncio.wait_for(res.warehouse(lambda w: w.ping()), timeout=5)
     except (WarehouseError, asyncio.TimeoutError, OSError) as exc:
@@ -79,22 +78,21 @@ async def _ping() -> dict:
     return {"status": "ok"}
 
 
-_check = WarehouseCheck()
+WAREHOUSE_CHECK = web.AppKey("warehouse_check", WarehouseCheck)
 
 
-async def _warehouse() -> dict:
-    from agents.sink import outage
-
-    res = get_resources()
-    part = {"kind": res.settings.warehouse, **await _check.get(res.settings.warehouse_check_seconds)}
+async def _warehouse(request: web.Request) -> dict:
+    res = worker_of(request)
+    check = request.app[WAREHOUSE_CHECK]
+    part = {"kind": res.settings.warehouse, **await check.get(res, res.settings.warehouse_check_seconds)}
     if part["status"] == "ok" and res.warehouse_error:
         part.update(status="degraded", error=res.warehouse_error)  # reads work, the sink's writes fail
     # the sink's side: down_since and failed_attempts while its writes fail; last_error stays after recovery
+    outage = res.sink.writer.outage if res.sink is not None else Outage()  # no sink started yet: no outage seen
     return {**part, "sink": outage.report()}
 
 
-def _model_store() -> dict:
-    res = get_resources()
+def _model_store(res) -> dict:
     default = res.settings.default_model
     try:
         res.store.check()
@@ -105,15 +103,16 @@ def _model_store() -> dict:
 
 
 async def health(request: web.Request) -> web.Response:
-    from agents.sink import writer
-
+    worker = worker_of(request)
     # the model store may be a bucket: its listing runs off the event loop like the other probes
-    broker, warehouse, model_store = await asyncio.gather(_broker(), _warehouse(), asyncio.to_thread(_model_store))
+    broker, warehouse, model_store = await asyncio.gather(
+        _broker(worker), _warehouse(request), asyncio.to_thread(_model_store, worker))
     parts = {"broker": broker, "warehouse": warehouse, "model_store": model_store}
     down = [name for name, part in parts.items() if part["status"] == "down"]
     degraded = [name for name, part in parts.items() if part["status"] == "degraded"]
     status = "down" if down else "degraded" if degraded else "ok"
-    return json_response({"status": status, "parts": parts, "sink": writer.stats}, status=503 if down or degraded else 200)
+    sink = worker.sink.writer.stats if worker.sink is not None else dict.fromkeys(STATS, 0)
+    return json_response({"status": status, "parts": parts, "sink": sink}, status=503 if down or degraded else 200)
 
 
 class CachedReads:
@@ -147,19 +146,20 @@ class CachedReads:
         return value
 
 
-_reads = CachedReads()
+WAREHOUSE_READS = web.AppKey("warehouse_reads", CachedReads)
 
 
-async def _cached_read(key: tuple, fn: Callable, *args) -> Any:
-    res = get_resources()
+async def _cached_read(request: web.Request, key: tuple, fn: Callable, *args) -> Any:
+    res = worker_of(request)
     try:
-        return await _reads.get(key, lambda: res.warehouse_read(fn, *args), res.settings.warehouse_read_seconds)
+        return await request.app[WAREHOUSE_READS].get(key, lambda: res.warehouse_read(fn, *args),
+                                                      res.settings.warehouse_read_seconds)
     except WarehouseError as exc:
         raise http_error(web.HTTPServiceUnavailable, f"warehouse unavailable: {exc}") from None
 
 
 async def warehouse_summary(request: web.Request) -> web.Response:
-    return json_response(await _cached_read(("summary",), lambda w: w.summary()))
+    return json_response(await _cached_read(request, ("summary",), lambda w: w.summary()))
 
 
 async def warehouse_records(request: web.Request) -> web.Response:
@@ -171,10 +171,10 @@ async def warehouse_records(request: web.Request) -> web.Response:
     if not 1 <= limit <= 10_000:
         raise http_error(web.HTTPBadRequest, "limit must be between 1 and 10000")
     request_id = request.query.get("request_id")
-    table = get_resources().writer.table
+    table = worker_of(request).writer.table
     where, params = ("WHERE request_id = ?", (request_id,)) if request_id else ("", ())
     sql = f"SELECT * FROM {table} {where} ORDER BY ingested_at DESC, record_id LIMIT {limit}"
-    rows = await _cached_read(("records", limit, request_id), lambda w: w.query(sql, params))
+    rows = await _cached_read(request, ("records", limit, request_id), lambda w: w.query(sql, params))
     return json_response({"records": rows, "count": len(rows)})
 
 
@@ -186,7 +186,7 @@ def _json_value(value):
 async def warehouse_sql(request: web.Request) -> web.Response:
     """Run one read-only analysis query (the original README's three-part names resolve on DuckDB too)."""
     body = await parse_body(request, SqlRequest)
-    res = get_resources()
+    res = worker_of(request)
     try:
         columns, rows = await res.warehouse(lambda w: w.read(body.sql, body.limit))
     except QueryError as exc:

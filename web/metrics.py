@@ -15,7 +15,8 @@ from aiohttp import web
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
-from agents.status import streams, training_tasks
+from agents.sink import STATS, write_seconds_histogram
+from web.context import worker_of
 
 TRAINING_STATES = ("pending", "running", "completed", "failed")
 STREAM_STATES = ("pending", "running", "completed", "failed", "cancelled")
@@ -31,13 +32,13 @@ class Snapshot:
         return self.families
 
 
-def _entries(table) -> list[dict]:
-    return [entry for entry in table.values() if isinstance(entry, dict)]
+def _entries(worker, table: str) -> list[dict]:
+    return [entry for entry in worker.status.entries(table) if isinstance(entry, dict)]
 
 
-def record_families() -> list[Metric]:
+def record_families(worker) -> list[Metric]:
     """Records asked for and generated, over every stream and Kafka generation request."""
-    entries = [e for e in _entries(streams) if "stream_id" in e]
+    entries = [e for e in _entries(worker, "stream") if "stream_id" in e]
     requested = CounterMetricFamily(
         "cardiosynth_records_requested", "Records asked for by streams and Kafka generation requests, all workers.")
     requested.add_metric([], sum(e.get("num_samples") or 0 for e in entries))
@@ -52,14 +53,14 @@ def record_families() -> list[Metric]:
     return [requested, generated, landed]
 
 
-def state_families() -> list[Metric]:
+def state_families(worker) -> list[Metric]:
     """Training tasks and streams by state."""
     families = []
     for name, help_text, entries, key, states in (
-        ("cardiosynth_training_tasks", "Training tasks by status, all workers.", _entries(training_tasks),
+        ("cardiosynth_training_tasks", "Training tasks by status, all workers.", _entries(worker, "training"),
          "status", TRAINING_STATES),
         ("cardiosynth_streams", "Streams and Kafka generation requests by state, all workers.",
-         [e for e in _entries(streams) if "stream_id" in e], "state", STREAM_STATES),
+         [e for e in _entries(worker, "stream") if "stream_id" in e], "state", STREAM_STATES),
     ):
         counts = Counter(e.get(key) or "pending" for e in entries)
         family = GaugeMetricFamily(name, help_text, labels=["state"])
@@ -69,11 +70,9 @@ def state_families() -> list[Metric]:
     return families
 
 
-def sink_families(lags: dict) -> list[Metric]:
+def sink_families(sink, lags: dict) -> list[Metric]:
     """This worker's sink: records landed, duplicates, dead-lettered, batches, write latency and lag."""
-    from agents.sink import writer
-
-    stats = writer.stats
+    stats = sink.writer.stats if sink is not None else dict.fromkeys(STATS, 0)
     families = []
     for name, key, help_text in (
         ("cardiosynth_sink_records_landed", "landed", "Records this worker's sink stored in the warehouse."),
@@ -84,7 +83,7 @@ def sink_families(lags: dict) -> list[Metric]:
         family = CounterMetricFamily(name, help_text)
         family.add_metric([], stats.get(key, 0))
         families.append(family)
-    families += writer.write_seconds.collect()
+    families += (sink.writer.write_seconds if sink is not None else write_seconds_histogram()).collect()
     lag = GaugeMetricFamily("cardiosynth_sink_consumer_lag",
                             "Records on the broker this worker's sink has not fetched yet, per assigned partition.",
                             labels=["topic", "partition"])
@@ -93,17 +92,10 @@ def sink_families(lags: dict) -> list[Metric]:
     return [*families, lag]
 
 
-def _record_sink(faust_app):
-    from agents.record_sink import RecordSink
-
-    # Faust keeps the started services of @app.service here; it has no public accessor.
-    services = getattr(faust_app, "_extra_service_instances", None) or []
-    return next((s for s in services if isinstance(s, RecordSink)), None)
-
-
 async def metrics(request: web.Request) -> web.Response:
     """Pipeline metrics in the Prometheus text format."""
-    sink = _record_sink(request.app.get("faust_app"))
+    worker = worker_of(request)
+    sink = worker.sink
     lags = await sink.lag() if sink is not None else {}
-    snapshot = Snapshot([*record_families(), *state_families(), *sink_families(lags)])
+    snapshot = Snapshot([*record_families(worker), *state_families(worker), *sink_families(sink, lags)])
     return web.Response(body=generate_latest(snapshot), headers={"Content-Type": CONTENT_TYPE_PLAIN_0_0_4})

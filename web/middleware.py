@@ -7,6 +7,7 @@ import logging
 
 from aiohttp import web
 
+from web.context import worker_of
 from web.dashboard import is_public
 from web.errors import http_error, json_response
 
@@ -32,9 +33,7 @@ async def json_errors(request: web.Request, handler):
 async def require_token(request: web.Request, handler):
     """With API_TOKEN set, changing requests need `Authorization: Bearer <token>` (reads too, if so set,
     but the dashboard's page and assets: they hold no data, and the page asks for the token)."""
-    from worker.settings import get_settings
-
-    settings = get_settings()
+    settings = worker_of(request).settings
     token = settings.api_token
     if token is None or (request.method in SAFE_METHODS and (not settings.api_token_for_reads
                                                              or is_public(request.path))):
@@ -48,28 +47,27 @@ async def require_token(request: web.Request, handler):
 
 
 EXPENSIVE = {("POST", "/generate"), ("POST", "/train")}
-_in_flight: dict[str, int] = {}
+IN_FLIGHT = web.AppKey("expensive_in_flight", dict)  # client address -> its expensive requests in flight
 
 
 @web.middleware
 async def limit_expensive_requests(request: web.Request, handler):
     """A client (by address) may have only a few expensive requests in flight; the rest get 429."""
-    from worker.settings import get_settings
-
     if (request.method, request.path) not in EXPENSIVE:
         return await handler(request)
     client = request.remote or "unknown"
-    limit = get_settings().max_expensive_requests_per_client
-    if _in_flight.get(client, 0) >= limit:
+    limit = worker_of(request).settings.max_expensive_requests_per_client
+    in_flight = request.app[IN_FLIGHT]
+    if in_flight.get(client, 0) >= limit:
         raise http_error(web.HTTPTooManyRequests, f"at most {limit} generation or training requests at a time "
                                                   "per client; retry when one has finished")
-    _in_flight[client] = _in_flight.get(client, 0) + 1
+    in_flight[client] = in_flight.get(client, 0) + 1
     try:
         return await handler(request)
     finally:
-        _in_flight[client] -= 1
-        if not _in_flight[client]:
-            del _in_flight[client]
+        in_flight[client] -= 1
+        if not in_flight[client]:
+            del in_flight[client]
 
 
 MIDDLEWARES = [json_errors, require_token, limit_expensive_requests]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from models_store import ModelNotFound, ModelStoreError
-from worker.resources import get_resources
+from web.context import worker_of
 from web.errors import http_error, json_response
 from web.report_html import render_report
 
@@ -14,22 +14,22 @@ INFO_FIELDS = ("name", "version", "method", "parameters", "dataset_path", "rows"
                "holdout_fraction", "target", "data_check")
 
 
-def requested_model(name: str | None) -> str:
+def requested_model(worker, name: str | None) -> str:
     """The model a request names; a request that names none (the original README's /generate, /stream and
     /model/info) gets the most recently trained model, as the original service served the model it trained last;
     DEFAULT_MODEL (which /train names a model by default) when the store is empty, so the 404 says what to train."""
     if name:
         return name
-    res = get_resources()
+    res = worker
     try:
         return res.store.newest() or res.settings.default_model
     except ModelStoreError:
         return res.settings.default_model
 
 
-def _manifest(name: str, version=None) -> dict:
+def _manifest(worker, name: str, version=None) -> dict:
     try:
-        return get_resources().store.manifest(name, version)
+        return worker.store.manifest(name, version)
     except ModelStoreError as exc:
         raise http_error(web.HTTPNotFound, str(exc)) from None
 
@@ -46,42 +46,47 @@ def model_info_view(manifest: dict) -> dict:
 
 
 async def model_info(request: web.Request) -> web.Response:
-    return json_response(model_info_view(_manifest(requested_model(request.query.get("model_name")))))
+    worker = worker_of(request)
+    return json_response(model_info_view(_manifest(worker, requested_model(worker, request.query.get("model_name")))))
 
 
 async def models(request: web.Request) -> web.Response:
-    found = get_resources().store.list()
+    worker = worker_of(request)
+    found = worker.store.list()
     return json_response({"models": found, "total_count": len(found),
-                          "default_model": get_resources().settings.default_model,
-                          "model_when_unnamed": requested_model(None) if found else None})
+                          "default_model": worker.settings.default_model,
+                          "model_when_unnamed": requested_model(worker, None) if found else None})
 
 
 async def model_detail(request: web.Request) -> web.Response:
     name = request.match_info["name"]
-    store = get_resources().store
-    latest = _manifest(name)
+    worker = worker_of(request)
+    store = worker.store
+    latest = _manifest(worker, name)
     versions = [model_info_view(store.manifest(name, v)) for v in store.versions(name)]
     return json_response({"name": name, "latest_version": latest["version"], "versions": versions})
 
 
 async def model_version(request: web.Request) -> web.Response:
-    return json_response(model_info_view(_manifest(request.match_info["name"], request.match_info["version"])))
+    return json_response(model_info_view(_manifest(worker_of(request), request.match_info["name"],
+                                                   request.match_info["version"])))
 
 
 async def delete_model_version(request: web.Request) -> web.Response:
     name, version = request.match_info["name"], request.match_info["version"]
-    _manifest(name, version)
+    worker = worker_of(request)
+    _manifest(worker, name, version)
     try:
-        get_resources().store.delete(name, version)
+        worker.store.delete(name, version)
     except ModelStoreError as exc:
         raise http_error(web.HTTPNotFound, str(exc)) from None
     return json_response({"deleted": {"name": name, "version": int(version)}})
 
 
-def _report(name: str, version) -> tuple[dict, dict]:
-    manifest = _manifest(name, version)
+def _report(worker, name: str, version) -> tuple[dict, dict]:
+    manifest = _manifest(worker, name, version)
     try:
-        return manifest, get_resources().store.report(name, manifest["version"])
+        return manifest, worker.store.report(name, manifest["version"])
     except ModelNotFound:
         raise http_error(web.HTTPNotFound, f"model {name!r} version {manifest['version']} has no evaluation report "
                                            "(trained with holdout_fraction 0)") from None
@@ -89,12 +94,12 @@ def _report(name: str, version) -> tuple[dict, dict]:
 
 async def model_report(request: web.Request) -> web.Response:
     """The evaluation report of the latest version (or ?version=)."""
-    manifest, report = _report(request.match_info["name"], request.query.get("version"))
+    manifest, report = _report(worker_of(request), request.match_info["name"], request.query.get("version"))
     return json_response({"model_name": manifest["name"], "model_version": manifest["version"],
                           "metrics": manifest.get("metrics"), "report": report})
 
 
 async def model_report_html(request: web.Request) -> web.Response:
     """The evaluation report as a page a person reads."""
-    manifest, report = _report(request.match_info["name"], request.query.get("version"))
+    manifest, report = _report(worker_of(request), request.match_info["name"], request.query.get("version"))
     return web.Response(text=render_report(manifest, report), content_type="text/html")

@@ -58,6 +58,9 @@ class RouteDoc:
     query: Mapping[str, dict[str, Any]] = field(default_factory=dict)
 
 
+ROUTE_DOCS_KEY = web.AppKey("route_docs", dict)  # what web.routes documents of each route
+
+
 def documented_routes(router: web.UrlDispatcher) -> list[tuple[str, str, Any]]:
     """(method, path, handler) of every route; a HEAD that aiohttp added beside a GET is the GET's."""
     routes = [(r.method, r.resource.canonical, r.handler) for r in router.routes() if r.resource is not None]
@@ -152,4 +155,4 @@ def build_document(router: web.UrlDispatcher, docs: Mapping[tuple[str, str], Rou
 
 async def openapi_json(request: web.Request) -> web.Response:
     """This document."""
-    return json_response(build_document(request.app.router, request.app["route_docs"]))
+    return json_response(build_document(request.app.router, request.app[ROUTE_DOCS_KEY]))

@@ -6,9 +6,10 @@ from aiohttp import web
 
 from worker.schemas import GenerateRequest, SqlRequest, StreamRequest, TrainRequest
 from web import dashboard, docs, generation, health, metrics, models, openapi, training
-from web.middleware import MIDDLEWARES
-from web.openapi import RouteDoc
-from worker.settings import get_settings
+from web.context import FAUST_APP, WORKER
+from web.middleware import IN_FLIGHT, MIDDLEWARES
+from web.openapi import ROUTE_DOCS_KEY, RouteDoc
+from worker.state import Worker
 
 
 def setup_routes(router: web.UrlDispatcher) -> None:
@@ -100,16 +101,21 @@ ROUTE_DOCS: dict[tuple[str, str], RouteDoc] = {
 }
 
 
-def install(web_app: web.Application, faust_app) -> None:
-    """Add the API, its middlewares first, to the Faust worker's aiohttp application."""
+def install(web_app: web.Application, faust_app, worker: Worker | None = None) -> None:
+    """Add the API to the Faust worker's aiohttp application: the worker object (faust_app.worker unless given),
+    the middlewares, the routes, and the views' own state."""
+    web_app[WORKER] = worker if worker is not None else faust_app.worker
+    web_app[FAUST_APP] = faust_app
+    web_app[ROUTE_DOCS_KEY] = ROUTE_DOCS
+    web_app[IN_FLIGHT] = {}
+    web_app[health.WAREHOUSE_CHECK] = health.WarehouseCheck()
+    web_app[health.WAREHOUSE_READS] = health.CachedReads()
     web_app.middlewares.extend(MIDDLEWARES)
-    web_app["faust_app"] = faust_app
-    web_app["route_docs"] = ROUTE_DOCS
     setup_routes(web_app.router)
 
 
-def create_app(faust_app=None) -> web.Application:
-    """A standalone aiohttp application with the same middlewares and routes (for tests)."""
-    web_app = web.Application(client_max_size=get_settings().max_body_bytes)
-    install(web_app, faust_app)
+def create_app(worker: Worker, faust_app=None) -> web.Application:
+    """A standalone aiohttp application with the same middlewares and routes, serving `worker` (for tests)."""
+    web_app = web.Application(client_max_size=worker.settings.max_body_bytes)
+    install(web_app, faust_app, worker)
     return web_app

@@ -6,13 +6,10 @@ from aiohttp import web
 
 from worker.schemas import TrainCommand, TrainRequest
 from agents.control import publish_command
-from agents.status import training_tasks
-from agents.status import entries as status_entries
-from agents.status import entry as status_entry
 from models_store import is_url
-from worker.resources import get_resources
 from synthesis.datasets import DatasetError, list_datasets, resolve_dataset
 from synthesis.methods import METHODS
+from web.context import worker_of
 from web.errors import http_error, json_response, parse_body
 from web.waiting import wait_until_known
 
@@ -23,7 +20,7 @@ def method_view(method) -> dict:
 
 
 async def list_methods(request: web.Request) -> web.Response:
-    settings = get_resources().settings
+    settings = worker_of(request).settings
     return json_response({
         "methods": [method_view(m) for m in METHODS.values()],
         "default_method": settings.default_method,
@@ -32,13 +29,13 @@ async def list_methods(request: web.Request) -> web.Response:
 
 
 async def datasets(request: web.Request) -> web.Response:
-    found = list_datasets(get_resources().settings.data_dir)
+    found = list_datasets(worker_of(request).settings.data_dir)
     return json_response({"datasets": found, "total_count": len(found)})
 
 
 async def start_training(request: web.Request) -> web.Response:
     body = await parse_body(request, TrainRequest)
-    res = get_resources()
+    res = worker_of(request)
     try:
         resolve_dataset(res.settings.data_dir, body.dataset_path)
     except DatasetError as exc:
@@ -50,7 +47,7 @@ async def start_training(request: web.Request) -> web.Response:
         )
     command = TrainCommand(command="train", **body.model_dump())
     await publish_command(command)
-    await wait_until_known(training_tasks, command.id)
+    await wait_until_known(res.status, "training", command.id)
     return json_response(
         {"status": "started", "task_id": command.id,
          "message": f"Training task initiated. Use task_id to check progress. Training {body.method} model "
@@ -61,14 +58,14 @@ async def start_training(request: web.Request) -> web.Response:
     )
 
 
-def task_view(entry: dict) -> dict:
+def task_view(worker, entry: dict) -> dict:
     view = {k: entry.get(k) for k in (
         "task_id", "status", "progress", "message", "model_name", "method", "dataset_path", "epochs",
         "created_at", "started_at", "completed_at", "error", "result")}
     result = view["result"]
     if result and result.get("model_name") and result.get("model_version"):
         # model_path names the synthesizer file, as the original README's result did; model_dir the version's folder
-        store = get_resources().store
+        store = worker.store
         view["result"] = {**result, "model_dir": result.get("model_path"),
                           "model_path": store.synthesizer_location(result["model_name"], result["model_version"]),
                           "model_path_is_url": is_url(store.location)}
@@ -77,13 +74,15 @@ def task_view(entry: dict) -> dict:
 
 async def training_status(request: web.Request) -> web.Response:
     task_id = request.match_info["task_id"]
-    entry = status_entry("training", task_id)
+    worker = worker_of(request)
+    entry = worker.status.get("training", task_id)
     if entry is None:
         raise http_error(web.HTTPNotFound, f"training task {task_id!r} not found")
-    return json_response(task_view(entry))
+    return json_response(task_view(worker, entry))
 
 
 async def training_task_list(request: web.Request) -> web.Response:
-    tasks = sorted((task_view(v) for v in status_entries("training") if v), key=lambda t: t["created_at"] or "",
-                   reverse=True)
+    worker = worker_of(request)
+    tasks = sorted((task_view(worker, v) for v in worker.status.entries("training") if v),
+                   key=lambda t: t["created_at"] or "", reverse=True)
     return json_response({"tasks": tasks, "total_count": len(tasks)})

@@ -15,6 +15,7 @@ from mode import Signal
 
 from broker.security import faust_credentials
 from worker.settings import get_settings
+from worker.state import Worker
 
 logger = logging.getLogger(__name__)
 settings = get_settings()
@@ -38,6 +39,8 @@ class CardiosynthApp(faust.App):
             waiting.cancel()  # not awaited: a commit to an unreachable broker can ignore the cancel for long
             logger.warning("events still in progress after %.0fs: left to the next worker", settings.stop_wait_seconds)
 
+    # What this worker holds (worker.state.Worker), made by the assembly before the app starts; the agents use it.
+    worker: Worker | None = None
     # Set by the assembly (cardiosynth.main), which imports the web package: this module does not.
     web_class: type | None = None  # the web server (Faust's serves its own index at `/`)
     web_installer: Callable[[Any, Any], None] | None = None  # adds the routes and middlewares to the aiohttp app

@@ -12,7 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", validate_default=True)
 
     # --- service -----------------------------------------------------------------------------
     app_id: str = Field("cardiosynth", description="Faust app id: consumer group and topic prefix.")

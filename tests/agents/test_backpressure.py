@@ -34,7 +34,7 @@ async def test_a_stream_schedules_at_most_max_chunks_ahead_of_those_sent(monkeyp
         status.update({k: v for k, v in (changes or {}).items() if k != "chunks_sent"})
 
     settings = SimpleNamespace(max_chunks_ahead=ahead, backpressure_max_wait=3600.0, heartbeat_seconds=3600.0)
-    monkeypatch.setattr(generation, "get_resources", lambda: SimpleNamespace(settings=settings))
+    monkeypatch.setattr(generation.app, "worker", SimpleNamespace(settings=settings, pacers={}))
     monkeypatch.setattr(generation, "_current", current)
     monkeypatch.setattr(generation.generation_topic, "send", send)
     monkeypatch.setattr(generation, "publish_status", publish)

@@ -128,11 +128,11 @@ async def test_dead_letter_keeps_the_message_and_says_why():
 @pytest.fixture(autouse=True)
 def status_view_ready():
     """The agent waits for the worker's status view; here there is no broker to read it from."""
-    from agents import status
+    from worker.app import app
 
-    status._caught_up.set()
+    app.worker.status.caught_up.set()
     yield
-    status._caught_up.clear()
+    app.worker.status.caught_up.clear()
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ import pytest
 import agents.status as status
 from agents.records import StatusUpdate
 from agents.status import apply_update
+from worker.app import app
 
 
 def update(table="stream", key="k", changes=None, increments=None) -> StatusUpdate:
@@ -95,7 +96,7 @@ def keys():
         return made[-1]
 
     yield new
-    for table in status._entries.values():
+    for table in app.worker.status.tables.values():
         for key in made:
             table.pop(key, None)
 
@@ -120,7 +121,7 @@ def test_messages_fold_in_order_into_the_tables(keys):
     assert status.streams.get(stream)["rows_sent"] == 25
     assert status.entry("stream", stream) is status.streams.get(stream)
     assert stream in status.streams and task not in status.streams
-    assert task in status.training_tasks.keys() and entry in status.entries("training")
+    assert task in status.training_tasks.keys() and entry in app.worker.status.entries("training")
     assert status.streams.get(task) is None and status.training_tasks.get(stream) is None
 
 
@@ -135,9 +136,9 @@ def test_an_update_for_an_unknown_table_is_dropped(keys, caplog):
 
 @pytest.mark.parametrize("raw", [b"not json", b"{}", b'{"table": "stream"}', None])
 def test_an_unreadable_message_is_skipped(raw, caplog):
-    before = {name: dict(table) for name, table in status._entries.items()}
+    before = {name: dict(table) for name, table in app.worker.status.tables.items()}
     status.apply_message(raw)
-    assert {name: dict(table) for name, table in status._entries.items()} == before
+    assert {name: dict(table) for name, table in app.worker.status.tables.items()} == before
     assert "unreadable status update" in caplog.text
 
 

@@ -8,11 +8,12 @@ import pytest
 
 from web.dashboard import WorkerWeb
 from web.routes import create_app
+from worker.app import app
 
 
 @pytest.fixture
 async def client(aiohttp_client):
-    return await aiohttp_client(create_app())
+    return await aiohttp_client(create_app(app.worker))
 
 
 async def test_the_page_is_html_that_loads_only_its_own_assets(client):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 
 import pytest
 from aiokafka import TopicPartition
@@ -10,8 +9,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 import agents.status as status
 from agents.record_sink import RecordSink
-from agents.sink import writer
+from agents.sink import BatchWriter
 from web.routes import create_app
+from worker.app import app
 
 EXPECTED = {
     "cardiosynth_records_requested": "counter",
@@ -41,16 +41,17 @@ class AssignedConsumer:
 
 
 @pytest.fixture
-def sink():
+def sink(monkeypatch):
     record_sink = RecordSink()
     record_sink.consumer = AssignedConsumer()
+    record_sink.writer = BatchWriter(app.worker)
+    monkeypatch.setattr(app.worker, "sink", record_sink)  # as the started sink registers itself
     return record_sink
 
 
 @pytest.fixture
 async def client(aiohttp_client, sink):
-    # the Faust app as the view sees it: the started @app.service instances
-    return await aiohttp_client(create_app(SimpleNamespace(_extra_service_instances=[sink])))
+    return await aiohttp_client(create_app(app.worker))
 
 
 async def scrape(client) -> dict:
@@ -99,7 +100,8 @@ async def test_records_and_states_come_from_the_status_tables(client, tables):
     assert delta("cardiosynth_training_tasks", state="completed") == 0
 
 
-async def test_sink_counters_and_batch_latency_follow_the_writer(client):
+async def test_sink_counters_and_batch_latency_follow_the_writer(client, sink):
+    writer = sink.writer
     before = await scrape(client)
     await writer.write([])  # an empty batch still is a timed write
     after = await scrape(client)
@@ -121,7 +123,7 @@ async def test_consumer_lag_per_assigned_partition(client):
 
 
 async def test_a_worker_without_a_running_sink_reports_no_lag(aiohttp_client):
-    client = await aiohttp_client(create_app())
+    client = await aiohttp_client(create_app(app.worker))
     families = await scrape(client)
     assert families["cardiosynth_sink_consumer_lag"].samples == []
     assert set(EXPECTED) <= set(families)

@@ -16,13 +16,14 @@ from schemathesis import GenerationMode
 from tests.live_app import LiveApp, kafka_cut_out  # noqa: F401  # a fixture
 from web.openapi import documented_routes
 from web.routes import create_app
+from worker.app import app
 
 EXAMPLES = 20  # per operation and mode (valid, invalid): bounded, and the same requests every run
 
 
 @pytest.fixture
 async def client(aiohttp_client, kafka_cut_out):
-    return await aiohttp_client(create_app())
+    return await aiohttp_client(create_app(app.worker))
 
 
 async def test_the_document_is_valid_openapi_3_1(client):
@@ -52,7 +53,7 @@ async def test_the_views_faust_adds_to_the_worker_are_documented_too(aiohttp_cli
     class TableList:
         """List the tables of this worker."""
 
-    web_app = create_app()
+    web_app = create_app(app.worker)
     # as Faust's aiohttp driver adds them to the worker's router (its index views are left out: `/` is the dashboard)
     for path in ("/router/", "/table/", "/table/{name}/"):
         web_app.router.add_get(path, FaustWeb._wrap_into_asyncdef(None, TableList()))

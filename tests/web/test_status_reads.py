@@ -11,9 +11,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 import agents.status as status
-from worker.resources import get_resources
+from worker.app import app
 from warehouse.duckdb import DuckDBWriter
-from web import health
 from web.routes import create_app
 
 STATES = ("running", "completed", "failed", "cancelled")
@@ -46,11 +45,10 @@ class CountingWriter(DuckDBWriter):
 
 @pytest.fixture
 def counting_writer(tmp_path, monkeypatch):
-    res = get_resources()
+    res = app.worker
     writer = CountingWriter(tmp_path / "warehouse.duckdb")
     writer.open()
     monkeypatch.setattr(res, "_writer", writer)
-    monkeypatch.setattr(health, "_reads", health.CachedReads())
     yield writer
     writer.close()
 
@@ -73,7 +71,7 @@ def streams_in_every_state(tables):
 
 async def test_status_views_run_no_warehouse_statement_and_agree(aiohttp_client, counting_writer,
                                                                  streams_in_every_state):
-    client = await aiohttp_client(create_app())
+    client = await aiohttp_client(create_app(app.worker))
     single = {}
     for state, stream_id in streams_in_every_state.items():
         resp = await client.get(f"/stream/{stream_id}")
@@ -96,20 +94,20 @@ async def test_status_views_run_no_warehouse_statement_and_agree(aiohttp_client,
 
 
 async def test_a_finished_stream_cannot_be_cancelled(aiohttp_client, counting_writer, streams_in_every_state):
-    client = await aiohttp_client(create_app())
+    client = await aiohttp_client(create_app(app.worker))
     for state in ("completed", "failed", "cancelled"):
         resp = await client.delete(f"/stream/{streams_in_every_state[state]}")
         assert resp.status == 409 and f"is already {state}" in (await resp.json())["error"]
 
 
 async def test_warehouse_views_share_one_read_per_interval(aiohttp_client, counting_writer, monkeypatch):
-    monkeypatch.setattr(get_resources().settings, "warehouse_read_seconds", 60.0)
-    client = await aiohttp_client(create_app())
+    monkeypatch.setattr(app.worker.settings, "warehouse_read_seconds", 60.0)
+    client = await aiohttp_client(create_app(app.worker))
     for _ in range(5):
         assert (await client.get("/warehouse/summary")).status == 200
         assert (await client.get("/warehouse/records?limit=10")).status == 200
     # the summary is two statements, the latest records one: run once for the five refreshes
     assert len(counting_writer.statements) == 3, counting_writer.statements
-    monkeypatch.setattr(get_resources().settings, "warehouse_read_seconds", 0.0)
+    monkeypatch.setattr(app.worker.settings, "warehouse_read_seconds", 0.0)
     assert (await client.get("/warehouse/summary")).status == 200
     assert len(counting_writer.statements) == 5

@@ -22,7 +22,7 @@ import web.generation
 import web.training
 from worker.schemas import CancelCommand, GenerateCommand, StreamCommand, TrainCommand
 from models_store import ModelStore
-from worker.resources import get_resources
+from worker.app import app
 from tests.harness import ROOT
 from tests.harness import free_port
 from web.routes import create_app
@@ -47,12 +47,12 @@ def publish(monkeypatch):
 
 @pytest.fixture
 async def client(aiohttp_client, publish):
-    return await aiohttp_client(create_app())
+    return await aiohttp_client(create_app(app.worker))
 
 
 @pytest.fixture
 def store():
-    return get_resources().store
+    return app.worker.store
 
 
 @pytest.fixture
@@ -81,13 +81,13 @@ def data_dir(tmp_path, monkeypatch):
     (tmp_path / "secret.csv").write_text("password\nhunter2\n")
     (root / "escape.csv").symlink_to(tmp_path / "secret.csv")
     (root / "notes.txt").write_text("not a table")
-    res = get_resources()
+    res = app.worker
     monkeypatch.setattr(res, "settings", res.settings.model_copy(update={"data_dir": root}))
     return root
 
 
 def no_models(store: ModelStore) -> None:
-    default = get_resources().settings.default_model
+    default = app.worker.settings.default_model
     assert not store.exists(default), "these cases need an empty model store"
 
 
@@ -396,7 +396,7 @@ async def test_expensive_requests_are_capped_per_client(client, model, monkeypat
         return []
 
     monkeypatch.setattr(settings_module.get_settings(), "max_expensive_requests_per_client", 2)
-    monkeypatch.setattr(web.generation.get_resources(), "sample", slow_sample)
+    monkeypatch.setattr(app.worker, "sample", slow_sample)
     body = {"num_samples": 5, "model_name": model}
     first = [asyncio.ensure_future(client.post("/generate", json=body)) for _ in range(2)]
     for _ in first:  # both requests hold their slot (the middleware counts them before the view samples)
@@ -463,7 +463,7 @@ async def test_generate_to_kafka_publishes_a_command(client, publish, model):
     (command,) = publish.await_args.args
     assert isinstance(command, GenerateCommand)
     assert (command.id, command.model_name, command.model_version) == (body["request_id"], model, 1)
-    assert body["topic"] == get_resources().settings.records_topic
+    assert body["topic"] == app.worker.settings.records_topic
 
 
 async def test_cancel_a_running_stream_publishes_a_cancel(client, publish, tables):
@@ -520,11 +520,11 @@ async def test_datasets_skip_symlinks_leading_out(client, data_dir):
 
 
 async def test_health_reports_the_broker_down(client, monkeypatch):
-    res = get_resources()
+    res = app.worker
     # a port nothing listens on, so the answer does not depend on what else runs on this machine
     monkeypatch.setattr(res, "settings",
                         res.settings.model_copy(update={"kafka_bootstrap_servers": f"127.0.0.1:{free_port()}"}))
-    monkeypatch.setattr(lost_topics, "_state", dict(lost_topics._state))  # the outage it records stays here
+    monkeypatch.setattr(res, "topics_confirmed", True)
     resp = await client.get("/health")
     assert resp.status == 503
     body = await resp.json()
@@ -538,12 +538,12 @@ async def test_health_reports_the_broker_down(client, monkeypatch):
 @pytest.mark.integration  # the session's real broker
 async def test_health_reports_a_broker_back_from_an_outage_degraded_until_its_topics_are_checked(
         client, monkeypatch, kafka_broker):
-    res = get_resources()
+    res = app.worker
     on_broker = res.settings.model_copy(update={"kafka_bootstrap_servers": kafka_broker})
     monkeypatch.setattr(res, "settings", on_broker)
-    monkeypatch.setattr(lost_topics, "_settings", on_broker)
-    monkeypatch.setattr(lost_topics, "_state", dict(lost_topics._state))
-    lost_topics.broker_unreachable()  # as when /health or the topic check found it down
+    monkeypatch.setattr(res, "topics_confirmed", res.topics_confirmed)
+    monkeypatch.setattr(res, "next_topic_check", res.next_topic_check)
+    lost_topics.broker_unreachable()  # as when the worker's topic check found it down
     resp = await client.get("/health")
     assert resp.status == 503
     broker = (await resp.json())["parts"]["broker"]

@@ -1,4 +1,11 @@
-"""What a worker holds: the model store, the warehouse writer and the process pools, made on first use."""
+"""What one worker holds, in one object made at its start: its settings, the model store, the warehouse writer
+and its threads, the process pools, the records producer, the status view's entries, the streams it paces,
+the trainings it runs, what it knows of the broker's topics, and its sink.
+
+The assembly (cardiosynth.main) makes it and puts it on the Faust app (`app.worker`), where the agents find it;
+the web API finds it in its aiohttp application (`request.app[WORKER]`, web.routes). The parts are made on
+first use: a worker that never samples starts no sampling process.
+"""
 
 from __future__ import annotations
 
@@ -12,16 +19,44 @@ from functools import partial
 from typing import Any, Callable
 
 from models_store import store_from_settings
-from worker.settings import Settings, get_settings
+from worker.settings import Settings
 from synthesis.process import PoolContext, init_sampling, init_training
 from warehouse import WarehouseWriter, create_writer
 
 logger = logging.getLogger(__name__)
 
 
-class Resources:
+class StatusEntries:
+    """The status view: every training and stream entry this worker folded from the status topic (agents.status)."""
+
+    TABLES = ("training", "stream")
+
+    def __init__(self):
+        self.tables: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in self.TABLES}
+        self.caught_up = asyncio.Event()  # set once the topic was read up to where it ended at the start
+
+    def get(self, table: str, key: str) -> dict[str, Any] | None:
+        return self.tables[table].get(key)
+
+    def entries(self, table: str) -> list[dict[str, Any]]:
+        return list(self.tables[table].values())
+
+    def keys(self, table: str) -> list[str]:
+        return list(self.tables[table])
+
+
+class Worker:
     def __init__(self, settings: Settings):
         self.settings = settings
+        self.status = StatusEntries()
+        self.status_view = None  # the service folding the status topic, once started (agents.status.StatusView)
+        self.pacers: dict[str, asyncio.Task] = {}  # streams this worker schedules chunks of (agents.generation)
+        self.trainings: dict[str, asyncio.Task] = {}  # trainings running here (agents.training)
+        # topics_confirmed: no broker outage seen since a check found (or made) every topic (agents.lost_topics);
+        # the worker starts with its topics just declared (cardiosynth.main.prepare_broker)
+        self.topics_confirmed = True
+        self.next_topic_check = 0.0
+        self.sink = None  # the records sink service, once started (agents.record_sink.RecordSink)
         self.store = store_from_settings(settings)
         self._writer: WarehouseWriter | None = None
         # One thread for every warehouse call: writes stay ordered and off the event loop.
@@ -135,13 +170,3 @@ class Resources:
         self._warehouse_reads.shutdown(wait=False, cancel_futures=True)
         if self._writer is not None:
             self._writer.close()
-
-
-_resources: Resources | None = None
-
-
-def get_resources() -> Resources:
-    global _resources
-    if _resources is None:
-        _resources = Resources(get_settings())
-    return _resources
