@@ -9,7 +9,7 @@ from models_store.base import BaseModelStore
 from models_store.store import ModelStore
 
 # The store each URL was opened with in this process, options included: pool processes receive the
-# worker's store (see resources.py) and later open it by its URL alone, as jobs carry only the location.
+# worker's store (see worker/state.py) and later open it by its URL alone, as jobs carry only the location.
 _opened: dict[str, BaseModelStore] = {}
 
 

@@ -74,13 +74,6 @@ class WarehouseWriter(abc.ABC):
                        if (r["kafka_topic"], r["kafka_partition"], r["kafka_offset"]) == coordinates[r["record_id"]])
         return own
 
-    def landed_since(self, request_id: str) -> tuple[int, Any]:
-        """Rows of one request in the table, and when the last of them was ingested."""
-        row = self.query(
-            f"SELECT count(*) AS n, max(ingested_at) AS last FROM {self.table} WHERE request_id = ?", (request_id,)
-        )[0]
-        return int(row["n"]), row["last"]
-
     def summary(self) -> dict[str, Any]:
         totals = self.query(
             f"SELECT count(*) AS row_count, count(DISTINCT record_id) AS distinct_record_ids, "
