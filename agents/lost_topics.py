@@ -8,8 +8,8 @@ acknowledge a batch again; a broker without auto-creation would refuse the recor
 
 Tansu drops the records it accepted for an unlisted topic when the topic is created again. So once
 the broker was unreachable the check runs every OUTAGE_CHECK_SECONDS until it has confirmed the
-topics, and /health reports the broker degraded meanwhile. Between checks, the timer also looks whether the
-broker answers at all, so an outage is seen within OUTAGE_CHECK_SECONDS. The worker that re-creates the topics
+topics, and /health reports the broker degraded meanwhile. An outage is seen by a thread that dials the
+broker every WATCH_SECONDS (BrokerWatch), so a broker restarted between two checks is not missed. The worker that re-creates the topics
 marks the streams in flight failed (their planned chunks are gone); the status view reads the new
 status topic from its start (agents/status.py).
 """
@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 
+import mode
 from aiokafka.errors import KafkaError
 
 from agents.generation import fail_streams_in_flight
@@ -31,12 +33,11 @@ from broker.topics import ensure_topics, topic_configs
 
 logger = logging.getLogger(__name__)
 OUTAGE_CHECK_SECONDS = 0.5
+WATCH_SECONDS = 0.1
 
 
 def broker_unreachable() -> None:
-    """The broker was seen down: its topics are unconfirmed, and checked often until they are."""
-    app.worker.topics_confirmed = False
-    app.worker.next_topic_check = 0.0
+    app.worker.broker_seen_down()
 
 
 async def _create_missing() -> list[str]:
@@ -57,31 +58,87 @@ def _reachable(servers: str) -> bool:
     return False
 
 
+@app.service
+class BrokerWatch(mode.Service):
+    """Sees the broker go away, however briefly: a thread dials it every WATCH_SECONDS, beside the event loop
+    (which may be busy), and an outage leaves the topics unconfirmed until a check has found them again.
+    A broker restarted empty between two topic checks would otherwise take records for topics it lost."""
+
+    async def on_start(self) -> None:
+        self._stopped = threading.Event()
+        threading.Thread(target=self._watch, args=(app.worker,), name="broker-watch", daemon=True).start()
+
+    async def on_stop(self) -> None:
+        self._stopped.set()
+
+    def _watch(self, worker) -> None:
+        while not self._stopped.wait(WATCH_SECONDS):
+            if worker.topics_confirmed and not _reachable(worker.settings.bootstrap_servers):
+                broker_unreachable()  # two assignments, read by the timer on the event loop
+
+
 @app.timer(interval=OUTAGE_CHECK_SECONDS)
 async def recreate_lost_topics() -> None:
-    worker = app.worker
-    if time.monotonic() >= worker.next_topic_check:
+    if time.monotonic() >= app.worker.next_topic_check:
         await check_topics()
-    elif worker.topics_confirmed and not await asyncio.to_thread(_reachable, worker.settings.bootstrap_servers):
-        broker_unreachable()  # seen down between checks: it may come back without its topics
+    await read_recreated_topics_from_the_start()
 
 
 async def check_topics() -> None:
     """Create the app's topics the broker does not have (again)."""
     worker = app.worker
     view = worker.status_view
+    outages = worker.outages
     try:
         created = await (view.recreating(_create_missing) if view is not None else _create_missing())
     except (KafkaError, OSError, asyncio.TimeoutError) as exc:
         logger.debug("topic check failed, broker unreachable: %s", exc)  # /health reports the broker
         broker_unreachable()
         return
-    worker.topics_confirmed = True
-    worker.next_topic_check = time.monotonic() + worker.settings.topic_check_seconds
+    if worker.outages == outages:  # else the broker went away during this check: check again
+        worker.topics_confirmed = True
+        worker.next_topic_check = time.monotonic() + worker.settings.topic_check_seconds
     if not created:
         return
     logger.warning("the broker had lost topics %s (restarted without its data?); created them again", created)
+    worker.recreated_topics.update(created)
+    worker.recreated_at = time.monotonic()
     if generation_topic.get_topic_name() in created:
         failed = await fail_streams_in_flight("the broker lost its data (restarted?) while the stream ran")
         if failed:
             logger.warning("streams %s marked failed: their chunks were on the broker", failed)
+
+
+RESET_WINDOW_SECONDS = 60.0
+
+
+@app.on_partitions_assigned.connect
+async def count_assignments(sender, assigned, **kwargs) -> None:
+    app.worker.assignments += 1
+
+
+async def read_recreated_topics_from_the_start() -> None:
+    """Read the agents' partitions of topics created again from their first record.
+
+    Faust keeps, per partition, the offsets it read and committed, and may seek back to them when the group
+    joins the restarted broker; the records of a topic created again start at offset 0, under those offsets,
+    and Faust skipped them (a command sent after the restart was never carried out). Faust has no call to
+    forget them: its consumer's bookkeeping of a partition is cleared here as Faust does when a partition is
+    revoked, and the partition is read from offset 0 (its records are then all new). This runs on every
+    tick of the topic timer for RESET_WINDOW_SECONDS after the re-creation, once per partition and assignment
+    of the agents' consumer: the group may join again after the topics were made.
+    """
+    worker, consumer = app.worker, app.consumer
+    if not worker.recreated_topics or time.monotonic() - worker.recreated_at > RESET_WINDOW_SECONDS:
+        return
+    generation = worker.assignments
+    for tp in sorted(consumer.assignment()):
+        if tp.topic not in worker.recreated_topics or (tp, generation) in worker.reset_partitions:
+            continue
+        for book in (consumer._gap, consumer._acked, consumer._acked_index, consumer._read_offset,
+                     consumer._committed_offset):
+            book.pop(tp, None)
+        await consumer.seek(tp, 0)
+        worker.reset_partitions.add((tp, generation))
+        logger.info("%s[%d] read from offset 0 (the topic was created again; assignment %d)",
+                    tp.topic, tp.partition, generation)

@@ -1,6 +1,6 @@
 """`cardiosynth train|generate|stream|status|models|sql|send-command`: drive a running worker from a terminal.
 
-Faust's custom commands (`@app.command()`), found by autodiscovery next to Faust's own `worker`,
+Faust's custom commands (`@app.command()`), registered by cardiosynth.main next to Faust's own `worker`,
 `agents`, ... (this `models` replaces Faust's listing of faust.Record models). They call the
 worker's HTTP API at --url, except send-command, which produces a command to the control topic.
 """

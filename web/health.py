@@ -28,6 +28,8 @@ async def _broker(worker) -> dict:
 
     results = await asyncio.gather(*(asyncio.to_thread(reachable, s) for s in servers))
     up = any(results)
+    if not up:
+        worker.broker_seen_down()  # back up, it may have lost its topics: they are checked before "ok"
     # a broker back from an outage is usable once the worker has found (or re-created) its topics (agents.lost_topics)
     confirmed = worker.topics_confirmed
     status = "down" if not up else "ok" if confirmed else "degraded"

@@ -56,6 +56,11 @@ class Worker:
         # the worker starts with its topics just declared (cardiosynth.main.prepare_broker)
         self.topics_confirmed = True
         self.next_topic_check = 0.0
+        self.outages = 0  # broker outages seen (agents.lost_topics.BrokerWatch)
+        self.recreated_topics: set[str] = set()  # topics this worker created again after the broker lost them
+        self.recreated_at = float("-inf")
+        self.reset_partitions: set = set()  # (partition, assignment) the agents' consumer read from 0
+        self.assignments = 0  # partition assignments of the agents' consumer so far
         self.sink = None  # the records sink service, once started (agents.record_sink.RecordSink)
         self.store = store_from_settings(settings)
         self._writer: WarehouseWriter | None = None
@@ -72,6 +77,14 @@ class Worker:
         self._progress_listeners: list[Callable[[dict[str, Any]], None]] = []
         self.warehouse_error: str | None = None
         self._records_producer = None
+
+    def broker_seen_down(self) -> None:
+        """The broker did not answer: its topics are unconfirmed until a topic check that began after this has
+        found (or made) them again (agents.lost_topics). Whoever sees it records it: the topic timer's watch
+        thread, and /health, which may see an outage too short for the watch's interval."""
+        self.outages += 1
+        self.topics_confirmed = False
+        self.next_topic_check = 0.0
 
     @property
     def records_producer(self):

@@ -100,6 +100,10 @@ def test_a_replay_across_a_sink_restart_lands_nothing_twice(worker, streamed, sn
                     "the restarted sink to read the replay")
     assert sink["duplicates"] == sent and sink["landed"] == 0, sink
     assert_each_once(stored_ids(snowflake), produced_ids(streamed))
+    # the restarted worker's status view, folded from the status topic, counts what the table holds
+    stored = snowflake.query("SELECT count(*) AS n FROM PATIENT_DATA WHERE request_id = ?",
+                             (streamed["stream_id"],))[0]["n"]
+    assert worker.get(f"/stream/{streamed['stream_id']}").json()["rows_landed"] == stored == 20000
 
 
 def test_malformed_records_go_to_the_dead_letter_topic_and_good_ones_land(worker, streamed, snowflake):
