@@ -155,6 +155,47 @@ def load() -> str:
     return "/".join(f"{v:.1f}" for v in os.getloadavg())
 
 
+def tree_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a process and its live children (the sampling process), from /proc."""
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            with open(f"/proc/{current}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{current}/task/{current}/children") as f:
+                todo += [int(child) for child in f.read().split()]
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def measured(worker: Worker, kind: str, rows: int, chunk: int, timeout: float) -> dict:
+    """One measured stream, `kind` baseline or open, with the load and CPU seconds around it."""
+    load_before, worker_cpu, client_cpu = load(), tree_cpu_seconds(worker.process.pid), time.process_time()
+    if kind == "baseline":
+        view, dashboard = baseline(worker, rows, chunk, timeout), None
+    else:
+        view, dashboard = dashboard_open(worker, rows, chunk, timeout)
+    return {"kind": kind, "view": view, "dashboard": dashboard, "load": f"{load_before} -> {load()}",
+            "worker_cpu": tree_cpu_seconds(worker.process.pid) - worker_cpu,
+            "client_cpu": time.process_time() - client_cpu}
+
+
+def polling_confirmed(dashboard: Dashboard) -> tuple[bool, str]:
+    polls = dashboard.stream_polls
+    gaps = [b - a for a, b in zip(dashboard.poll_times, dashboard.poll_times[1:])]
+    non_200 = [s for s in dashboard.statuses if s != 200]
+    confirmed = (bool(polls) and not non_200 and polls[0][1] == 0 and polls[-1][2] == "completed"
+                 and max(gaps, default=0) <= MAX_POLL_GAP)
+    return confirmed, (
+        f"{len(dashboard.streams_ms)} GET /streams and {len(polls)} GET /stream/{{id}}, {len(non_200)} answers not "
+        f"200; first /stream/{{id}} answer rows_landed {polls[0][1] if polls else '-'}, last state "
+        f"{polls[-1][2] if polls else '-'}; longest gap between polls {max(gaps, default=0):.2f} s: "
+        f"{'confirmed throughout' if confirmed else 'NOT confirmed throughout'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the baseline and dashboard-open streams")
@@ -162,12 +203,17 @@ def main() -> None:
     parser.add_argument("--table-rows", type=int, default=3_000_000,
                         help="rows in the warehouse table when /streams is measured (filler streams make up the rest)")
     parser.add_argument("--samples", type=int, default=300, help="idle GET /streams answers")
+    parser.add_argument("--pairs", type=int, default=1,
+                        help="baseline/dashboard-open pairs, alternating (2: baseline, open, open, baseline) so that "
+                        "a change in the machine's load weighs on both alike")
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args()
     if args.smoke:
         args.rows, args.streams, args.table_rows, args.samples = 20_000, 20, 60_000, 30
     chunk = get_settings().chunk_size
     timeout = max(120.0, args.rows / 1000)  # a stream slower than 1,000 rows/s has gone wrong
+    order = [kind for pair in range(args.pairs) for kind in (("baseline", "open") if pair % 2 == 0
+                                                             else ("open", "baseline"))]
     print(f"machine: {os.cpu_count()} CPUs, load average at start {load()}; one worker, DuckDB, embedded broker; "
           f"GaussianCopula fitted on the sample; chunk size {chunk:,}")
     with trained_pipeline("dashboard-bench-") as (_, worker):
@@ -182,50 +228,45 @@ def main() -> None:
         wait_all_completed(worker, fillers, max(300.0, filler_rows / 1000))
         setup_seconds = time.monotonic() - started
 
-        base_load = load()
-        base = baseline(worker, args.rows, chunk, timeout)
-        base_load += f" -> {load()}"
-
+        runs = [measured(worker, order[0], args.rows, chunk, timeout)]
         time.sleep(3)  # idle: the sink's last commit and reports are through
         rows_idle = table_rows(worker)
         listing = worker.get("/streams").json()
         idle_ms = idle_streams_latency(worker, args.samples)
-
-        open_load = load()
-        opened, dashboard = dashboard_open(worker, args.rows, chunk, timeout)
-        open_load += f" -> {load()}"
+        runs += [measured(worker, kind, args.rows, chunk, timeout) for kind in order[1:]]
         time.sleep(3)
         rows_after = table_rows(worker)
 
-    base_rate, open_rate = base["rows_per_second"] or 0.0, opened["rows_per_second"] or 0.0
-    ratio = open_rate / base_rate if base_rate else 0.0
-    polls = dashboard.stream_polls
-    gaps = [b - a for a, b in zip(dashboard.poll_times, dashboard.poll_times[1:])]
-    non_200 = [s for s in dashboard.statuses if s != 200]
-    confirmed = (bool(polls) and not non_200 and polls[0][1] == 0 and polls[-1][2] == "completed"
-                 and max(gaps, default=0) <= MAX_POLL_GAP)
+    rates = {kind: [r["view"]["rows_per_second"] or 0.0 for r in runs if r["kind"] == kind]
+             for kind in ("baseline", "open")}
+    base_rate = statistics.mean(rates["baseline"])
+    ratio = statistics.mean(rates["open"]) / base_rate if base_rate else 0.0
+    checks = [polling_confirmed(r["dashboard"]) for r in runs if r["dashboard"]]
+    confirmed = all(ok for ok, _ in checks)
+    busy_ms = [ms for r in runs if r["dashboard"] for ms in r["dashboard"].streams_ms]
     mode = "smoke" if args.smoke else "full"
+    names = {"baseline": "baseline (no client polling)", "open": "dashboard open (polls every 0.5 s)"}
 
     print(f"\nDashboard open ({mode} run; setup {setup_seconds:.0f} s: {args.streams} streams of 10 rows in "
           f"{small_seconds:.0f} s, then {len(fillers)} filler streams of {filler_rows:,} rows in all)")
-    print(f"{'stream of ' + format(args.rows, ',') + ' rows':40s} {'state':>10s} {'rows landed':>12s} "
-          f"{'rows/s':>10s} {'x baseline':>11s}  load average (1/5/15 min) start -> end")
-    print(f"{'baseline (no client polling)':40s} {base['state']:>10s} {base['rows_landed']:>12,} {base_rate:>10,.0f} "
-          f"{1:>11.2f}  {base_load}")
-    print(f"{'dashboard open (polls every 0.5 s)':40s} {opened['state']:>10s} {opened['rows_landed']:>12,} "
-          f"{open_rate:>10,.0f} {ratio:>11.2f}  {open_load}")
-    print(f"polling: {len(dashboard.streams_ms)} GET /streams and {len(polls)} GET /stream/{{id}}, "
-          f"{len(non_200)} answers not 200; first /stream/{{id}} answer rows_landed {polls[0][1] if polls else '-'}, "
-          f"last state {polls[-1][2] if polls else '-'}; longest gap between polls {max(gaps, default=0):.2f} s: "
-          f"{'confirmed throughout' if confirmed else 'NOT confirmed throughout'}")
+    print(f"{'stream of ' + format(args.rows, ',') + ' rows, in run order':40s} {'state':>10s} {'rows landed':>12s} "
+          f"{'rows/s':>9s} {'x baseline':>11s} {'worker CPU s':>13s} {'client CPU s':>13s}  load average start -> end")
+    for r in runs:
+        view = r["view"]
+        print(f"{names[r['kind']]:40s} {view['state']:>10s} {view['rows_landed']:>12,} "
+              f"{view['rows_per_second'] or 0:>9,.0f} {(view['rows_per_second'] or 0) / base_rate:>11.2f} "
+              f"{r['worker_cpu']:>13.1f} {r['client_cpu']:>13.1f}  {r['load']}")
+    print("(x baseline: against the mean of the baselines; worker CPU: the worker and its sampling process)")
+    for _, line in checks:
+        print(f"polling: {line}")
     print(f"\nGET /streams latency, ms ({listing['total_count']} streams known, {len(listing['streams'])} listed)")
-    print(f"{'phase':62s} {'n':>5s} {'p50':>8s} {'p99':>8s}")
+    print(f"{'phase':66s} {'n':>5s} {'p50':>8s} {'p99':>8s}")
     phases = (
         (f"idle (table {rows_idle:,} rows)", idle_ms),
-        (f"dashboard-open stream running (table {rows_idle:,} -> {rows_after:,} rows)", dashboard.streams_ms),
+        (f"dashboard-open streams running (table {rows_idle:,} -> {rows_after:,} rows)", busy_ms),
     )
     for phase, values in phases:
-        print(f"{phase:62s} {len(values):>5d} {percentile(values, 50):>8.1f} {percentile(values, 99):>8.1f}")
+        print(f"{phase:66s} {len(values):>5d} {percentile(values, 50):>8.1f} {percentile(values, 99):>8.1f}")
     print(f"\ntarget: rows/s with the dashboard open >= {RATIO_TARGET} x baseline: {ratio:.2f}, "
           f"{'met' if ratio >= RATIO_TARGET else 'not met'}")
     for phase, values in phases:
@@ -233,10 +274,10 @@ def main() -> None:
         print(f"target: GET /streams p99 < {P99_TARGET_MS:.0f} ms, {phase.split(' (')[0]} "
               f"(n={len(values)}): {p99:.1f} ms, {'met' if p99 < P99_TARGET_MS else 'not met'}"
               f"{f' (fewer than {args.samples} samples)' if len(values) < args.samples else ''}")
-    if base["state"] != "completed" or opened["state"] != "completed":
+    if any(r["view"]["state"] != "completed" for r in runs):
         raise SystemExit("a measured stream did not complete")
     if not confirmed and not args.smoke:
-        raise SystemExit("the polling was not confirmed throughout the dashboard-open stream")
+        raise SystemExit("the polling was not confirmed throughout a dashboard-open stream")
 
 
 if __name__ == "__main__":
