@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A stream's speed with the dashboard open, and GET /streams latency with 200 streams over a large table.
 
-  .venv/bin/python benchmarks/dashboard_bench.py [--rows 1000000] [--streams 200] [--table-rows 3000000] [--smoke]
+  .venv/bin/python benchmarks/dashboard_bench.py [--rows 1000000] [--streams 200] [--table-rows 3000000] [--pairs 1] [--smoke]
 
 One worker, DuckDB, the embedded broker, GaussianCopula fitted on the sample. In one run:
 
@@ -16,6 +16,11 @@ One worker, DuckDB, the embedded broker, GaussianCopula fitted on the sample. In
    0.5 s; its rows/s as a ratio of the baseline (target >= 0.95). The polling is confirmed: every
    answer 200, the first /stream/{id} answer before any row landed, the last after the stream
    completed, no gap between polls over 2 s. Its /streams timings are the busy latency sample.
+
+With --pairs 2 the measured streams alternate (baseline, open, open, baseline; the idle sample
+follows the first) and the ratio compares their means: a machine whose load changes during the run
+then weighs on both alike. Each stream is printed with the CPU seconds the worker (with its sampling
+process) and this client spent on it.
 
 Targets: rows/s with the dashboard open >= 0.95 x the baseline; GET /streams p99 < 50 ms.
 """
