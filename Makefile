@@ -40,6 +40,7 @@ bench: install
 	$(PY) benchmarks/latency_bench.py
 	$(PY) benchmarks/load_bench.py
 	$(PY) benchmarks/scale_bench.py
+	$(PY) benchmarks/dashboard_bench.py
 	$(PY) benchmarks/training_bench.py
 	$(PY) benchmarks/quality_bench.py
 

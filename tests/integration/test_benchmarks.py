@@ -21,6 +21,7 @@ pytestmark = pytest.mark.integration
         ("benchmarks/latency_bench.py", "GET /health"),
         ("benchmarks/training_bench.py", "service / direct"),
         ("benchmarks/scale_bench.py", "x one worker"),
+        ("benchmarks/dashboard_bench.py", "dashboard open (polls every 0.5 s)"),
     ],
 )
 def test_benchmark_smoke_mode_prints_its_table(script, expect):
