@@ -5,8 +5,16 @@ who opens the warehouse to look at it (the DuckDB CLI, a notebook) for as long a
 the writer lets go of the file after `release_after` seconds without a call. While another process
 holds the file, a call fails with "Could not set lock on file" (a WarehouseError): the sink retries
 with backoff, /health reports the warehouse down, and the rows land once the other process lets go.
-The file is not opened per batch: closing it checkpoints the table and its primary-key index, which
-made a 5,000-row write about three times slower (benchmarks/warehouse_bench.py).
+The file is not opened per batch: closing it checkpoints the table, which made a 5,000-row write about
+three times slower.
+
+One row per record_id is kept by the writer rather than by a PRIMARY KEY: DuckDB lets one process
+write the file, one lock per file runs one write() at a time, and each write() inserts, in one
+statement, the batch's first row of each record_id that the table does not hold yet. A primary key
+enforces the same with an ART index that costs more than half of a 100,000-row write of random uuid
+keys (benchmarks/warehouse_bench.py prints both) and stays in memory, growing with the table
+(benchmarks/scale_bench.py). A table created with the key by an earlier version keeps it; writes to it
+behave the same, more slowly.
 
 The release runs on a daemon timer thread. Every open writer is closed at interpreter exit (atexit runs
 before daemon threads are stopped): a timer that fired during finalization would be stopped inside
@@ -30,6 +38,16 @@ from warehouse.columnar import to_arrow
 __all__ = ["DuckDBWriter", "to_arrow"]
 
 _writers: "weakref.WeakSet[DuckDBWriter]" = weakref.WeakSet()
+_file_locks: dict[Path, threading.Lock] = {}
+_file_locks_guard = threading.Lock()
+
+
+def _lock_for(path: Path) -> threading.Lock:
+    """One lock per file for every writer of this process: DuckDB lets connections of one process
+    append to a table at the same time, so writers of the same file share the lock that keeps
+    one row per record_id (see the module docstring)."""
+    with _file_locks_guard:
+        return _file_locks.setdefault(path.resolve(), threading.Lock())
 
 
 @atexit.register
@@ -50,7 +68,7 @@ class DuckDBWriter(WarehouseWriter):
         self.catalog, self.schema = catalog, schema
         self.release_after = release_after  # None: keep the file open until close()
         self._con: duckdb.DuckDBPyConnection | None = None
-        self._lock = threading.Lock()
+        self._lock = _lock_for(self.path)
         self._last_used = 0.0
         self._releaser: threading.Timer | None = None
         _writers.add(self)
@@ -72,7 +90,7 @@ class DuckDBWriter(WarehouseWriter):
         try:
             con.execute("SET TimeZone = 'UTC'")
             cols = ", ".join(f"{n} {t}" for n, t in self.columns.items() if n != "record_id")
-            con.execute(f"CREATE TABLE IF NOT EXISTS {self.table} (record_id VARCHAR PRIMARY KEY, {cols})")
+            con.execute(f"CREATE TABLE IF NOT EXISTS {self.table} (record_id VARCHAR NOT NULL, {cols})")
             con.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}")
             # SELECT *: DuckDB binds a view when it is queried, so columns added later show through
             con.execute(f"CREATE VIEW IF NOT EXISTS {self.schema}.{self.table} AS SELECT * FROM main.{self.table}")
@@ -123,8 +141,8 @@ class DuckDBWriter(WarehouseWriter):
                 con.register("incoming_batch", batch)
                 try:
                     names = ", ".join(self.columns)
-                    # Not ON CONFLICT DO NOTHING: DuckDB plans that as a MERGE that first groups the whole
-                    # batch by key, about a quarter slower. The batch has no repeats; the primary key still guards.
+                    # The batch has no repeats (first_per_record_id), and the anti-join leaves out the ones the
+                    # table holds: with writes serialised by the lock, that keeps one row per record_id.
                     inserted = con.execute(
                         f"INSERT INTO {self.table} ({names}) SELECT {names} FROM incoming_batch b "
                         f"WHERE NOT EXISTS (SELECT 1 FROM {self.table} t WHERE t.record_id = b.record_id)"

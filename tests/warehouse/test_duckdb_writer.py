@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
+import duckdb
+
 from tests.exactly_once import assert_each_once, stored_ids
 from tests.warehouse.rows import make_rows
 from warehouse.duckdb import DuckDBWriter
@@ -83,6 +87,35 @@ def test_a_batch_repeating_a_record_id_stores_it_once(duckdb_writer):
     rows = make_rows(10)
     assert duckdb_writer.write(rows + rows[:3]) == 10
     assert_each_once(stored_ids(duckdb_writer), (r["record_id"] for r in rows))
+
+
+def test_writers_of_one_file_writing_at_once_store_each_record_once(tmp_path):
+    """Without a primary key, one row per record_id rests on the writers of a file taking turns."""
+    writers = [DuckDBWriter(tmp_path / "shared.duckdb") for _ in range(4)]
+    rows = make_rows(20_000)
+    with ThreadPoolExecutor(len(writers)) as pool:
+        inserted = list(pool.map(lambda w: w.write(rows[: 15_000 + 1_000 * writers.index(w)]), writers))
+
+    assert sum(inserted) == 18_000
+    assert_each_once(stored_ids(writers[0]), (r["record_id"] for r in rows[:18_000]))
+    for writer in writers:
+        writer.close()
+
+
+def test_a_table_with_the_earlier_primary_key_still_stores_each_record_once(tmp_path):
+    path = tmp_path / "keyed.duckdb"
+    writer = DuckDBWriter(path)
+    columns = ", ".join(f"{name} {sql_type}" for name, sql_type in writer.columns.items() if name != "record_id")
+    con = duckdb.connect(str(path))
+    con.execute(f"CREATE TABLE {writer.table} (record_id VARCHAR PRIMARY KEY, {columns})")
+    con.close()
+    rows = make_rows(1_000)
+
+    assert writer.write(rows) == 1_000
+    assert writer.write(rows[500:] + make_rows(10, offset=1_000, request_id=rows[0]["request_id"])) == 10
+    assert_each_once(stored_ids(writer), [r["record_id"] for r in rows] +
+                     [f"{rows[0]['request_id']}-{i}" for i in range(1_000, 1_010)])
+    writer.close()
 
 
 EXIT_SCRIPT = """
