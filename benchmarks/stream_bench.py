@@ -6,7 +6,8 @@
 A model of --method fitted on the bundled sample (by the worker, POST /train). Rows per second of:
   raw sample()       the synthesizer's own sample(n), one process, one call per chunk, at several chunk
                      sizes: the pipeline's (CHUNK_SIZE) and the best one; the ratios divide by these
-  sampling stage     what a sampling process does per chunk: seeding, sample(), records, JSON (sample_messages)
+  sampling stage     what a sampling process does per chunk: seeding, sample(), records, JSON (sample_messages),
+                     at the same chunk sizes
   aiokafka batch     raw produce of the same JSON payloads to the same broker, per-partition batches
   JSON parse         the sink's parse and validation of those messages (BatchWriter.prepare), sink batches
   DuckDB writer      DuckDBWriter.write of the prepared rows, sink batches, a file of its own
@@ -96,21 +97,27 @@ def parse_and_write_rates(models_dir: str, messages, batch: int) -> tuple[float,
     return len(messages) / parse_seconds, len(messages) / write_seconds
 
 
-def sink_landed(worker: Worker) -> int:
+def sink_counts(worker: Worker) -> tuple[int, int]:
+    """(records landed, batches written) by the worker's sink, from GET /metrics."""
     text = worker.get("/metrics").text
-    return int(float(re.search(r"^cardiosynth_sink_records_landed(?:_total)? (\S+)$", text, re.M).group(1)))
+
+    def counter(name: str) -> int:
+        return int(float(re.search(rf"^cardiosynth_sink_{name}(?:_total)? (\S+)$", text, re.M).group(1)))
+
+    return counter("records_landed"), counter("batches")
 
 
-def pipeline_only_rate(worker: Worker, bootstrap: str, messages) -> float:
-    """Pre-sampled messages produced to the worker's records topic until its sink landed them all."""
-    before = sink_landed(worker)
+def pipeline_only_rate(worker: Worker, bootstrap: str, messages) -> tuple[float, int]:
+    """rows/s of pre-sampled messages produced to the worker's records topic until its sink landed them
+    all, and the number of sink batches that took."""
+    landed, batches = sink_counts(worker)
     start = time.perf_counter()
     asyncio.run(produce_batched(bootstrap, worker.topic("RECORDS_TOPIC"), messages))
     deadline = start + 600
-    while sink_landed(worker) < before + len(messages):
+    while (now := sink_counts(worker))[0] < landed + len(messages):
         assert time.perf_counter() < deadline, "the sink did not land the pre-sampled records in 600 s"
         time.sleep(0.05)
-    return len(messages) / (time.perf_counter() - start)
+    return len(messages) / (time.perf_counter() - start), now[1] - batches
 
 
 async def produce_batched(bootstrap: str, topic: str, messages) -> float:
@@ -197,11 +204,13 @@ def main() -> None:
     with trained_pipeline("stream-bench-", method=args.method, CHUNK_SIZE=str(chunk)) as (broker, worker):
         models_dir = worker.env["MODELS_DIR"]
         raw = raw_sample_rates(models_dir, stage_rows, sizes)
-        stage_rate, messages = sampling_stage_rate(models_dir, stage_rows, chunk, "bench")
+        # the sampling stage at each chunk size too: what CHUNK_SIZE is chosen by
+        stages = {size: sampling_stage_rate(models_dir, stage_rows, size, f"bench-{size}") for size in sizes}
+        stage_rate, messages = stages[min(chunk, stage_rows)]
         batch_rate = asyncio.run(produce_batched(broker.bootstrap, f"bench-batch-{worker.uid}", messages))
         parse_rate, write_rate = parse_and_write_rates(models_dir, messages, sink_batch)
         _, only_messages = sampling_stage_rate(models_dir, stage_rows, chunk, "pipeline-only")
-        only_rate = pipeline_only_rate(worker, broker.bootstrap, only_messages)
+        only_rate, only_batches = pipeline_only_rate(worker, broker.bootstrap, only_messages)
         naive_send = asyncio.run(produce_naive(broker.bootstrap, f"bench-naive-{worker.uid}",
                                                messages[: args.naive_rows]))
         naive_rate = asyncio.run(naive_pipeline(broker.bootstrap, f"bench-naive2-{worker.uid}",
@@ -211,15 +220,16 @@ def main() -> None:
     at_chunk, at_best = raw[min(chunk, stage_rows)], raw[best]
     print(f"\nStreaming throughput ({'smoke' if args.smoke else 'full'} run; {args.method} fitted on the sample; "
           f"CHUNK_SIZE {chunk:,}, sink batches of {sink_batch:,})")
-    print(f"{'what':58s} {'rows':>10s} {'rows/s':>10s} {'x raw@chunk':>11s} {'x raw@best':>10s}")
+    print(f"{'what':68s} {'rows':>10s} {'rows/s':>10s} {'x raw@chunk':>11s} {'x raw@best':>10s}")
 
     def line(name: str, n: int, rate: float) -> None:
-        print(f"{name:58s} {n:>10,d} {rate:>10,.0f} {rate / at_chunk:>11.2f} {rate / at_best:>10.2f}")
+        print(f"{name:68s} {n:>10,d} {rate:>10,.0f} {rate / at_chunk:>11.2f} {rate / at_best:>10.2f}")
 
     for size, rate in raw.items():
         marks = ", ".join(m for m, hit in (("pipeline's", size == min(chunk, stage_rows)), ("best", size == best)) if hit)
         line(f"raw sample(), chunks of {size:,}" + (f" ({marks})" if marks else ""), stage_rows, rate)
-    line("stage: sampling (seeded chunks, records, JSON)", stage_rows, stage_rate)
+    for size, (rate, _) in stages.items():
+        line(f"stage: sampling (seeded chunks, records, JSON), chunks of {size:,}", stage_rows, rate)
     line("stage: aiokafka batch produce", stage_rows, batch_rate)
     line("stage: JSON parse and validation (sink's prepare)", stage_rows, parse_rate)
     line("stage: DuckDB writer (sink batches)", stage_rows, write_rate)
@@ -228,7 +238,8 @@ def main() -> None:
     line("naive pipeline (await each send, INSERT per row)", args.naive_rows, naive_rate)
     line("pipeline: POST /stream -> rows in DuckDB", args.rows, pipe_rate)
     slowest = min((batch_rate, "aiokafka batch produce"), (parse_rate, "JSON parse"), (write_rate, "DuckDB writer"))
-    print(f"pipeline only: {only_rate / slowest[0]:.2f} x its slowest stage ({slowest[1]}, {slowest[0]:,.0f} rows/s)")
+    print(f"pipeline only: {only_rate / slowest[0]:.2f} x its slowest stage ({slowest[1]}, {slowest[0]:,.0f} rows/s); "
+          f"the sink wrote {only_batches} batches, {stage_rows / max(only_batches, 1):,.0f} records each on average")
     print(f"pipeline: {pipe_rate / at_chunk:.2f} x raw sample() at the pipeline's chunk size, "
           f"{pipe_rate / at_best:.2f} x at the best ({best:,}); target >= 0.6")
     print(f"first rows landed {first_rows:.2f}s after POST /stream")
