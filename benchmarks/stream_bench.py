@@ -192,16 +192,19 @@ def main() -> None:
     parser.add_argument("--stage-rows", type=int, default=200_000, help="rows for raw sample() and each stage")
     parser.add_argument("--method", default="gaussian_copula", help="the synthesizer the worker trains")
     parser.add_argument("--chunk-size", type=int, default=defaults["chunk_size"].default, help="the worker's CHUNK_SIZE")
+    parser.add_argument("--sink-batch-size", type=int, default=defaults["sink_batch_size"].default,
+                        help="the worker's SINK_BATCH_SIZE")
     parser.add_argument("--naive-rows", type=int, default=5_000)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes: keeps the benchmark working in CI")
     args = parser.parse_args()
     if args.smoke:
         args.rows, args.stage_rows, args.naive_rows = 5_000, 5_000, 500
-    chunk, sink_batch = args.chunk_size, defaults["sink_batch_size"].default
+    chunk, sink_batch = args.chunk_size, args.sink_batch_size
     stage_rows = min(args.rows, args.stage_rows)
     sizes = sorted({size for size in CHUNK_SIZES if size <= stage_rows} | {min(chunk, stage_rows)})
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start", flush=True)
-    with trained_pipeline("stream-bench-", method=args.method, CHUNK_SIZE=str(chunk)) as (broker, worker):
+    with trained_pipeline("stream-bench-", method=args.method, CHUNK_SIZE=str(chunk),
+                          SINK_BATCH_SIZE=str(sink_batch)) as (broker, worker):
         models_dir = worker.env["MODELS_DIR"]
         raw = raw_sample_rates(models_dir, stage_rows, sizes)
         # the sampling stage at each chunk size too: what CHUNK_SIZE is chosen by

@@ -49,12 +49,14 @@ def pipeline_rows(n: int, seed: int) -> list[dict]:
     return rows
 
 
-def timed_writes(writer, sizes, repeats: int) -> list[tuple[int, int, float, float, float]]:
+def timed_writes(writer, sizes, repeats: int, prefill: int = 0) -> list[tuple[int, int, float, float, float]]:
     """(batch size, rows written, best and median seconds of `repeats` batches of new rows, median CPU seconds
     of this process), after a warm-up. CPU time counts DuckDB's threads too; on a shared machine it moves
     less with the neighbours' load than wall time does."""
     writer.open()
     writer.write(make_rows(100, "warm-up"))  # the first write pays lazy imports and session set-up
+    for start in range(0, prefill, 100_000):  # a table already holding rows: the check against it grows with them
+        writer.write(pipeline_rows(min(100_000, prefill - start), seed=start))
     results = []
     for n in sizes:
         times, cpu = [], []
@@ -101,12 +103,12 @@ def snowflake_runs(server: FakesnowServer, sizes, cap, repeats):
     return stage, baseline
 
 
-def duckdb_runs(path: Path, sizes, cap, repeats):
+def duckdb_runs(path: Path, sizes, cap, repeats, prefill: int = 0):
     writer = DuckDBWriter(path)
-    arrow = timed_writes(writer, sizes, repeats)
+    arrow = timed_writes(writer, sizes, repeats, prefill)
     columns = dict(writer.columns)
     writer.close()
-    keyed = primary_key_runs(path.with_name("keyed.duckdb"), columns, sizes, repeats)
+    keyed = primary_key_runs(path.with_name("keyed.duckdb"), columns, sizes, repeats, prefill)
     con = duckdb.connect(str(path))
     con.execute(f"CREATE TABLE row_by_row AS SELECT {', '.join(columns)} FROM {writer.table} LIMIT 0")
     baseline = timed_executemany(con, "row_by_row", columns, sizes, cap)
@@ -114,7 +116,7 @@ def duckdb_runs(path: Path, sizes, cap, repeats):
     return arrow, keyed, baseline
 
 
-def primary_key_runs(path: Path, columns: dict[str, str], sizes, repeats):
+def primary_key_runs(path: Path, columns: dict[str, str], sizes, repeats, prefill: int = 0):
     """The same writer on a table an earlier version created, with record_id as its PRIMARY KEY."""
     con = duckdb.connect(str(path))
     cols = ", ".join(f"{n} {t}" for n, t in columns.items() if n != "record_id")
@@ -122,7 +124,7 @@ def primary_key_runs(path: Path, columns: dict[str, str], sizes, repeats):
     con.close()
     writer = DuckDBWriter(path)
     try:
-        return timed_writes(writer, sizes, repeats)
+        return timed_writes(writer, sizes, repeats, prefill)
     finally:
         writer.close()
 
@@ -131,11 +133,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="tiny batches: checks the benchmark runs")
     parser.add_argument("--duckdb-only", action="store_true", help="skip the Snowflake (fakesnow) runs")
+    parser.add_argument("--prefill", type=int, default=0, help="rows in each DuckDB table before the timed writes")
+    parser.add_argument("--sizes", type=lambda text: tuple(int(n) for n in text.split(",")),
+                        help="batch sizes, comma-separated (default 1000,10000,100000)")
     args = parser.parse_args()
-    sizes = SMOKE_SIZES if args.smoke else SIZES
+    sizes = SMOKE_SIZES if args.smoke else args.sizes or SIZES
     repeats = 1 if args.smoke else REPEATS
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start; "
-          f"writer paths: best of {repeats} batches of new rows; baselines: one run")
+          f"writer paths: best of {repeats} batches of new rows; baselines: one run; "
+          f"DuckDB tables hold {args.prefill:,} rows before the timed writes")
     caps = {k: min(v, 100) for k, v in BASELINE_CAP.items()} if args.smoke else BASELINE_CAP
     with tempfile.TemporaryDirectory(prefix="warehouse-bench-") as tmp:
         sf_stage = sf_rows = []
@@ -145,7 +151,8 @@ def main() -> int:
                 sf_stage, sf_rows = snowflake_runs(server, sizes, caps["snowflake"], repeats)
             finally:
                 server.stop()
-        dd_arrow, dd_keyed, dd_rows = duckdb_runs(Path(tmp) / "bench.duckdb", sizes, caps["duckdb"], repeats)
+        dd_arrow, dd_keyed, dd_rows = duckdb_runs(Path(tmp) / "bench.duckdb", sizes, caps["duckdb"], repeats,
+                                                  args.prefill)
 
     table = [
         ("snowflake (fakesnow)", "stage: Parquet PUT, COPY, MERGE", sf_stage),
