@@ -11,7 +11,7 @@ three times slower.
 One row per record_id is kept by the writer rather than by a PRIMARY KEY: DuckDB lets one process
 write the file, one lock per file runs one write() at a time, and each write() inserts, in one
 statement, the batch's first row of each record_id that the table does not hold yet. A primary key
-enforces the same with an ART index that costs more than half of a 100,000-row write of random uuid
+enforces the same with an ART index that costs about half of a 100,000-row write of random uuid
 keys (benchmarks/warehouse_bench.py prints both) and stays in memory, growing with the table
 (benchmarks/scale_bench.py). A table created with the key by an earlier version keeps it; writes to it
 behave the same, more slowly.
