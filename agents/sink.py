@@ -22,7 +22,7 @@ from prometheus_client import Histogram
 
 from agents.topics import dlq_topic
 from models_store import ModelStoreError
-from warehouse.validation import RecordError, parse_record
+from warehouse.validation import RecordError, parse_records
 
 logger = logging.getLogger(__name__)
 
@@ -72,11 +72,11 @@ class BatchWriter:
         """(rows to write, (message, reason) rejected); CPU work, run off the event loop."""
         ingested_at = datetime.now(timezone.utc).replace(tzinfo=None).isoformat()
         rows, rejected, seen = [], [], set()
-        for message in messages:
-            try:
-                record = parse_record(message.value, columns, self.model_columns)
-            except RecordError as exc:
-                rejected.append((message, str(exc)))
+        # checked a column at a time over the batch; a rejected record keeps parse_record's reason
+        parsed = parse_records([message.value for message in messages], columns, self.model_columns)
+        for message, record in zip(messages, parsed):
+            if isinstance(record, RecordError):
+                rejected.append((message, str(record)))
                 continue
             if record["record_id"] in seen:
                 continue

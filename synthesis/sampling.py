@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import hashlib
 import os
-import uuid
 from collections import OrderedDict
 from typing import Any
 
-import orjson
-
 from synthesis.conditions import sample_conditioned
+from synthesis.records import build_messages, build_records, record_id
 from synthesis.rules import apply_bmi_rule
 
 os.environ.setdefault("TQDM_DISABLE", "1")  # SDV's conditional sampling draws progress bars
-RECORD_NAMESPACE = uuid.UUID("6f1d3c2e-8a4b-5c6d-9e0f-a1b2c3d4e5f6")
 _CACHE: "OrderedDict[tuple[str, str, int], Any]" = OrderedDict()
 _CACHE_SIZE = 4
+__all__ = ["build_records", "chunk_seed", "record_id", "sample_chunk", "sample_frame", "sample_messages"]
 
 
 def chunk_seed(request_id: str, chunk_index: int, seed: int | None = None) -> int:
@@ -25,10 +23,6 @@ def chunk_seed(request_id: str, chunk_index: int, seed: int | None = None) -> in
     source = f"seed:{seed}:{chunk_index}" if seed is not None else f"{request_id}:{chunk_index}"
     digest = hashlib.sha256(source.encode()).digest()
     return int.from_bytes(digest[:4], "big") & 0x7FFFFFFF
-
-
-def record_id(request_id: str, chunk_index: int, row: int) -> str:
-    return str(uuid.uuid5(RECORD_NAMESPACE, f"{request_id}/{chunk_index}/{row}"))
 
 
 def _model(models_dir: str, name: str, version: int):
@@ -62,35 +56,20 @@ def sample_frame(models_dir: str, name: str, version: int, num_rows: int, seed: 
     return apply_bmi_rule(frame) if manifest.get("keep_bmi_rule") else frame
 
 
-def build_records(frame, chunk: dict[str, Any]) -> list[dict[str, Any]]:
-    """Rows with the record fields added; NaN becomes None."""
-    rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
-    meta = {
-        "model_name": chunk["model_name"],
-        "model_version": chunk["model_version"],
-        "request_id": chunk["request_id"],
-        "generated_at": chunk["generated_at"],
-    }
-    index = chunk["chunk_index"]
-    for i, row in enumerate(rows):
-        row["record_id"] = record_id(chunk["request_id"], index, i)
-        row.update(meta)
-    return rows
+def _chunk_frame(chunk: dict[str, Any], models_dir: str):
+    seed = chunk_seed(chunk["request_id"], chunk["chunk_index"], chunk.get("seed"))
+    return sample_frame(models_dir, chunk["model_name"], chunk["model_version"], chunk["num_rows"], seed,
+                        chunk.get("conditions"))
 
 
 def sample_chunk(chunk: dict[str, Any], models_dir: str) -> list[dict[str, Any]]:
-    seed = chunk_seed(chunk["request_id"], chunk["chunk_index"], chunk.get("seed"))
-    frame = sample_frame(models_dir, chunk["model_name"], chunk["model_version"], chunk["num_rows"], seed,
-                         chunk.get("conditions"))
-    return build_records(frame, chunk)
+    """A chunk as record dicts."""
+    return build_records(_chunk_frame(chunk, models_dir), chunk)
 
 
 def sample_messages(chunk: dict[str, Any], models_dir: str) -> list[tuple[bytes, bytes]]:
     """A chunk as Kafka (key, value) pairs, JSON-encoded here to keep that work off the event loop."""
-    return [
-        (row["record_id"].encode(), orjson.dumps(row, option=orjson.OPT_SERIALIZE_NUMPY))
-        for row in sample_chunk(chunk, models_dir)
-    ]
+    return build_messages(_chunk_frame(chunk, models_dir), chunk)
 
 
 def warm_up() -> bool:

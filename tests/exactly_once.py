@@ -29,9 +29,13 @@ def stored_ids(writer, where: str = "", params: tuple = ()) -> list[str]:
     return [r["record_id"] for r in writer.query(f"SELECT record_id FROM {writer.table} {where}", params)]
 
 
-def produced_ids(stream: dict, chunk_size: int = 5000) -> set[str]:
-    """The record_ids a stream (GET /stream/{id}) produces, as the sampler names them; chunk_size: CHUNK_SIZE."""
+def produced_ids(stream: dict, chunk_size: int | None = None) -> set[str]:
+    """The record_ids a stream (GET /stream/{id}) produces, as the sampler names them; chunk_size: CHUNK_SIZE
+    (its default when None)."""
+    from worker.settings import Settings
     from synthesis.sampling import record_id
+
+    chunk_size = chunk_size or Settings.model_fields["chunk_size"].default
 
     # the plan of agents/generation.py: paced streams sample at most batch_size rows per chunk
     per_chunk = min(stream["batch_size"], chunk_size) if stream["interval_seconds"] > 0 else chunk_size

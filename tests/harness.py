@@ -214,8 +214,8 @@ def status_entries(worker: Worker) -> dict[str, dict[str, dict]]:
 
 
 @contextlib.contextmanager
-def trained_pipeline(prefix: str, **env: str):
-    """An embedded broker and a worker with the default model trained (for benchmarks); stopped after."""
+def trained_pipeline(prefix: str, method: str = "gaussian_copula", **env: str):
+    """An embedded broker and a worker with a model of `method` trained (for benchmarks); stopped after."""
     import tempfile
 
     from broker.embedded import EmbeddedBroker
@@ -226,7 +226,7 @@ def trained_pipeline(prefix: str, **env: str):
     worker = Worker(broker.bootstrap, tmp, **env)
     try:
         worker.start()
-        task = worker.post("/train", json={"method": "gaussian_copula"}).json()
+        task = worker.post("/train", json={"method": method}).json()
         assert worker.wait_training(task["task_id"])["status"] == "completed"
         yield broker, worker
     finally:

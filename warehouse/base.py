@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+from operator import itemgetter
 from typing import Any
 
 from warehouse.schema import CVD_COLUMNS, META_COLUMNS
@@ -10,10 +11,12 @@ from warehouse.schema import CVD_COLUMNS, META_COLUMNS
 
 def first_per_record_id(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The rows without repeats of a record_id, keeping the first of each."""
+    if len(set(map(itemgetter("record_id"), rows))) == len(rows):  # the common case, checked in C
+        return rows
     unique: dict[Any, dict[str, Any]] = {}
     for row in rows:
         unique.setdefault(row["record_id"], row)
-    return list(unique.values()) if len(unique) < len(rows) else rows
+    return list(unique.values())
 
 
 class WarehouseError(RuntimeError):
@@ -101,7 +104,7 @@ class WarehouseWriter(abc.ABC):
         """Columns present in rows but not in the table, with a type inferred from their values."""
         from warehouse.schema import infer_type
 
-        unknown = set().union(*(row.keys() for row in rows)).difference(self.columns)
+        unknown = set().union(*rows).difference(self.columns)  # a dict iterates its keys
         found: dict[str, str] = {}
         for row in rows if unknown else ():  # the common case, no new column, skips this loop
             for key, value in row.items():

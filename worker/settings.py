@@ -101,7 +101,9 @@ class Settings(BaseSettings):
     max_epochs: int = Field(5_000, description="Largest epochs value /train accepts.")
 
     # --- generation --------------------------------------------------------------------------
-    chunk_size: int = Field(5_000, description="Rows per generation chunk: the unit of parallel sampling.")
+    chunk_size: int = Field(
+        20_000, description="Rows per generation chunk: the unit of parallel sampling (sized by benchmarks/stream_bench.py)."
+    )
     max_inline_samples: int = Field(100_000, description="Largest num_samples returned in a response.")
     max_stream_samples: int = Field(10_000_000, description="Largest num_samples of a stream.")
     heartbeat_seconds: float = Field(5.0, description="How often a worker confirms a training or stream is alive.")

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
+import uuid
 
 import numpy as np
 import orjson
 import pandas as pd
 import pytest
 
+import synthesis.records as sampling_records
 import synthesis.sampling as sampling
 from synthesis.sampling import build_records, chunk_seed, record_id, sample_chunk, sample_messages
 from tests.harness import train_sample_model
@@ -112,6 +114,43 @@ def test_messages_are_keyed_by_record_id_and_json_encoded(models_dir):
     decoded = [orjson.loads(value) for _, value in messages]
     assert [d["record_id"] for d in decoded] == [r["record_id"] for r in records]
     assert decoded[0]["model_name"] == "cvd" and decoded[0]["request_id"] == "req-1"
+
+
+def per_row_reference(frame: pd.DataFrame, c: dict) -> list[tuple[bytes, bytes]]:
+    """What the records were before they were built by column: a dict per row, orjson per dict."""
+    rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    for i, row in enumerate(rows):
+        row["record_id"] = str(uuid.uuid5(sampling_records.RECORD_NAMESPACE, f"{c['request_id']}/{c['chunk_index']}/{i}"))
+        row.update(model_name=c["model_name"], model_version=c["model_version"], request_id=c["request_id"],
+                   generated_at=c["generated_at"])
+    return [(row["record_id"].encode(), orjson.dumps(row, option=orjson.OPT_SERIALIZE_NUMPY)) for row in rows]
+
+
+MIXED = pd.DataFrame({
+    "bmi": [21.5, np.nan, 1e16, -0.0, 0.1],
+    "sex": ["Male", None, "Fe\"male", "Ünïcode", "Male"],
+    "age": np.array([1, 2, 3, 4, 5], dtype=np.int64),
+    "small": np.array([0.1, 0.2, 0.3, np.nan, 1.0], dtype=np.float32),
+    "flag": [True, False, True, True, False],
+    "mixed": [1, "a", None, 2.5, True],
+    "nullable": pd.array([1, None, 3, 4, 5], dtype="Int64"),
+    "category": pd.Categorical(["a", "b", None, "a", "b"]),
+})
+
+
+@pytest.mark.parametrize("index", [0, 3])
+def test_messages_are_the_bytes_a_dict_per_row_gives(models_dir, index):
+    c = chunk(index, rows=500, request_id=f"req-{index}")
+    frame = sampling._chunk_frame(c, models_dir)
+    assert sample_messages(c, models_dir) == per_row_reference(frame, c)
+    assert sampling_records.build_messages(MIXED, c) == per_row_reference(MIXED, c)
+    assert [orjson.loads(v) for _, v in sampling_records.build_messages(MIXED, c)] == build_records(MIXED, c)
+
+
+def test_record_ids_match_uuid5():
+    assert sampling_records.record_ids("req-x", 7, 300) == [record_id("req-x", 7, i) for i in range(300)]
+    for value in sampling_records.record_ids("r", 0, 50):
+        assert uuid.UUID(value).version == 5 and str(uuid.UUID(value)) == value
 
 
 def test_sampling_a_missing_version_names_it(models_dir):

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from tests.json_strategies import encoded, json_values
 from warehouse.duckdb import DuckDBWriter
 from warehouse.schema import CVD_COLUMNS, META_COLUMNS
-from warehouse.validation import MAX_RECORD_BYTES, RecordError, parse_record
+from warehouse.validation import MAX_RECORD_BYTES, RecordError, parse_record, parse_records
 
 SCHEMA = {"bmi": {"name": "bmi"}, "heart_disease": {"name": "heart_disease", "categories": ["No", "Yes"]}}
 COLUMNS = {**META_COLUMNS, **CVD_COLUMNS}
@@ -107,3 +107,33 @@ def test_any_message_is_stored_or_rejected_with_a_reason(tmp_path):
     finally:
         writer.close()
     assert outcomes["stored"] and outcomes["rejected"], outcomes  # both ends were reached
+
+
+def one_by_one(raw):
+    try:
+        return parse_record(raw, COLUMNS, model_columns)
+    except RecordError as exc:
+        return f"rejected: {exc}"
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(batch=st.lists(messages, max_size=12), valid_copies=st.integers(0, 5))
+def test_a_batch_parses_as_its_records_do_one_by_one(batch, valid_copies):
+    """The column-wise batch check accepts and rejects exactly what parse_record does, with its reasons."""
+    raws = [orjson.dumps(valid(record_id=f"v-{i}")) for i in range(valid_copies)] + batch
+    got = [f"rejected: {r}" if isinstance(r, RecordError) else r for r in parse_records(raws, COLUMNS, model_columns)]
+    assert got == [one_by_one(raw) for raw in raws]
+
+
+def test_one_bad_record_among_good_ones_is_rejected_alone():
+    raws = [orjson.dumps(valid(record_id=f"r-{i}")) for i in range(100)]
+    raws[40] = orjson.dumps(valid(record_id="r-40", heart_disease="Maybe"))
+    raws[41] = orjson.dumps(valid(record_id="r-41", bmi=True))
+    raws[42] = orjson.dumps(valid(record_id="r-42", heart_disease=True))
+
+    results = parse_records(raws, COLUMNS, model_columns)
+
+    assert [i for i, r in enumerate(results) if isinstance(r, RecordError)] == [40, 41, 42]
+    assert "'Maybe' is not a category" in str(results[40]) and "expects DOUBLE" in str(results[41])
+    assert "expects VARCHAR, got True" in str(results[42])
+    assert results[0] == valid(record_id="r-0")
