@@ -6,6 +6,7 @@ from aiohttp import web
 
 from worker.schemas import GenerateRequest, SqlRequest, StreamRequest, TrainRequest
 from web import dashboard, docs, generation, health, metrics, models, openapi, training
+from web.accepting import ACCEPTED, Accepted
 from web.context import FAUST_APP, WORKER
 from web.middleware import IN_FLIGHT, MIDDLEWARES
 from web.openapi import ROUTE_DOCS_KEY, RouteDoc
@@ -110,6 +111,7 @@ def install(web_app: web.Application, faust_app, worker: Worker | None = None) -
     web_app[IN_FLIGHT] = {}
     web_app[health.WAREHOUSE_CHECK] = health.WarehouseCheck()
     web_app[health.WAREHOUSE_READS] = health.CachedReads()
+    web_app[ACCEPTED] = Accepted(web_app[WORKER].status)
     web_app.middlewares.extend(MIDDLEWARES)
     setup_routes(web_app.router)
 
