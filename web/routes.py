@@ -105,6 +105,8 @@ ROUTE_DOCS: dict[tuple[str, str], RouteDoc] = {
 def install(web_app: web.Application, faust_app, worker: Worker | None = None) -> None:
     """Add the API to the Faust worker's aiohttp application: the worker object (faust_app.worker unless given),
     the middlewares, the routes, and the views' own state."""
+    if WORKER in web_app:
+        return  # Faust initialises its web server more than once: middlewares added again would each count a request
     web_app[WORKER] = worker if worker is not None else faust_app.worker
     web_app[FAUST_APP] = faust_app
     web_app[ROUTE_DOCS_KEY] = ROUTE_DOCS

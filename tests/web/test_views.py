@@ -25,7 +25,8 @@ from models_store import ModelStore
 from worker.app import app
 from tests.harness import ROOT
 from tests.harness import free_port
-from web.routes import create_app
+from web.middleware import MIDDLEWARES
+from web.routes import create_app, install
 
 SAMPLE = "cvd_sample_3463.csv"
 MB = 1_048_576
@@ -697,3 +698,10 @@ async def test_warehouse_sql_runs_the_readmes_query_and_refuses_writes(client):
     assert error["field"] == "sql" and "DELETE statements are refused" in error["message"]
     failed = await client.post("/warehouse/sql", json={"sql": "SELECT * FROM NO_SUCH_TABLE"})
     assert failed.status == 400 and "NO_SUCH_TABLE" in (await failed.json())["error"]
+
+
+def test_the_api_installed_twice_counts_each_request_once():
+    """Faust initialises its web server more than once: the middlewares (the in-flight limit among them) run once."""
+    web_app = create_app(app.worker)
+    install(web_app, None, app.worker)
+    assert len(web_app.middlewares) == len(MIDDLEWARES)
