@@ -77,8 +77,9 @@ class RecordSink(mode.Service):
     async def _fetch_batch(self, timeout_ms: int, size: int) -> tuple[list[SinkMessage], dict[TopicPartition, int]]:
         """Up to `size` records already fetched (waiting up to timeout_ms for the first), and the offsets after them.
 
-        aiokafka unpacks records in Python on the event loop: 5,000 at once held the loop 50-400 ms while
-        the worker was busy. Taken FETCH_SLICE at a time, with the loop free for requests in between.
+        aiokafka unpacks records in Python on the event loop, all those one getmany returns in one step:
+        a whole sink batch at once was the loop's longest step. Taken FETCH_SLICE at a time, with the loop
+        free for requests in between.
         """
         messages: list[SinkMessage] = []
         offsets: dict[TopicPartition, int] = {}

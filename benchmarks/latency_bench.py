@@ -7,18 +7,20 @@ and of accepting work: POST /stream, POST /generate to Kafka and POST /train.
 Measured first on an idle worker, then while a CTGAN training and a stream run in the same worker. The
 probes of /health and /stream/{id} go every 50 ms on their own thread, /generate on another (it takes
 longer), each phase lasting until every probe has --samples answers. The accepting POSTs (POST /stream and
-POST /generate to Kafka of 10 rows, POST /train of the default method) are each followed at once by a GET
+POST /generate to Kafka of 10 rows, POST /train of a GaussianCopula) are each followed at once by a GET
 of the id they returned; a 404 there counts as an error (read-your-writes). Idle, they run after the idle
 phase, one at a time in turn until each has --samples answers, so that the work they start does not load
-the idle phase; the worker is then restarted, which ends the trainings they queued. Busy, each probes
-every 200 ms on its own thread (the trainings queue behind the CTGAN one). The busy phase is confirmed:
-the training must be running and the stream running with more rows landed at both its start and its
-end; otherwise the run says so and exits 1 (a smoke run only reports it).
+the idle phase; the worker is then restarted once their streams have ended, which ends the trainings they
+queued. Busy, each probes every 200 ms on its own thread (the trainings queue behind the CTGAN one). The
+busy phase is confirmed: the training must be running and the stream running with more rows landed at
+both its start and its end; otherwise the run says so and exits 1 (a smoke run only reports it). It
+also prints how long the worker's event-loop thread waited for a CPU then, and the machine's load.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import threading
@@ -103,18 +105,35 @@ def accept_in_turn(worker: Worker, samples: int) -> dict:
     found: dict[str, list[float]] = {name: [] for name in ACCEPTING}
     calls, session = {name: accept(worker, name, errors) for name in ACCEPTING}, requests.Session()
     started = time.monotonic()
+    streams = []
     for _ in range(samples):
         for name, call in calls.items():
             start = time.perf_counter()
-            call(session)
+            resp = call(session)
             found[name].append((time.perf_counter() - start) * 1000)
-    return {"latencies": found, "errors": errors, "seconds": time.monotonic() - started}
+            if name != ACCEPT_TRAIN and resp.status_code == 202:
+                streams.append(resp.json()[ACCEPTING[name][2]])
+    seconds = time.monotonic() - started
+    for stream_id in streams:  # left running, a restarted worker would resume them ahead of the busy phase's stream
+        worker.wait_stream(stream_id, timeout=600)
+    return {"latencies": found, "errors": errors, "seconds": seconds}
 
 
 def busy_state(worker: Worker, task_id: str, stream_id: str) -> tuple[str, str, int]:
     """(training status, stream state, rows landed)."""
     stream = worker.get(f"/stream/{stream_id}").json()
     return worker.get(f"/train/status/{task_id}").json()["status"], stream["state"], stream["rows_landed"]
+
+
+def loop_thread_cpu(worker: Worker) -> tuple[float, float, int]:
+    """(seconds on a CPU, seconds runnable but waiting for a CPU, times scheduled) of the worker's main thread,
+    the one running the event loop, from /proc (Linux schedstat); zeros where unavailable."""
+    try:
+        ran, waited, slices = map(int, Path(f"/proc/{worker.process.pid}/task/{worker.process.pid}/schedstat")
+                                  .read_text().split())
+    except (OSError, ValueError):
+        return 0.0, 0.0, 0
+    return ran / 1e9, waited / 1e9, slices
 
 
 def percentile(values: list[float], q: int) -> float:
@@ -142,7 +161,9 @@ def main() -> None:
         stream = worker.post("/stream", json={"num_samples": args.rows, "batch_size": 5000}).json()["stream_id"]
         before = wait_for(lambda: (lambda state: state[0] == "running" and state[2] > 0 and state)(
             busy_state(worker, task, stream)), 120, "the training to run and the stream to land rows")
+        cpu_before, load_before = loop_thread_cpu(worker), os.getloadavg()[0]
         busy = measure(worker, args.seconds, args.samples, stream, accepting=True)
+        cpu_after, load_after = loop_thread_cpu(worker), os.getloadavg()[0]
         after = busy_state(worker, task, stream)
     confirmed = (before[0] == after[0] == "running" and before[1] == after[1] == "running"
                  and after[2] > before[2])
@@ -156,6 +177,10 @@ def main() -> None:
         print(f"{'errors (5xx, failed, 404)':28s} {phase:42s} {len(found['errors']):>5d}  {found['errors'][:3]}")
     print(f"busy phase: {busy['seconds']:.0f} s; training {before[0]} -> {after[0]}, stream {before[1]} -> {after[1]}, "
           f"rows landed {before[2]:,} -> {after[2]:,}: {'confirmed busy throughout' if confirmed else 'NOT busy throughout'}")
+    ran, waited, slices = (b - a for a, b in zip(cpu_before, cpu_after))
+    print(f"busy phase, the worker's event-loop thread: {ran:.1f} s on a CPU, {waited:.1f} s runnable but waiting "
+          f"for one ({slices:,} times scheduled); machine load average (1 min) {load_before:.1f} -> {load_after:.1f} "
+          f"on {os.cpu_count()} cores")
     if not confirmed and not args.smoke:
         raise SystemExit("the busy phase was not busy throughout: raise --rows or shorten --seconds")
 
