@@ -14,6 +14,7 @@ from aiohttp import web
 
 from agents.generation import plan
 from agents.status import now
+from web.context import WORKER
 from worker.schemas import GenerateCommand, StreamCommand, TrainCommand
 from worker.state import StatusEntries
 
@@ -21,9 +22,13 @@ from worker.state import StatusEntries
 class Accepted:
     """Entries of commands accepted here and not yet in the worker's status view, by table and id."""
 
-    def __init__(self, status: StatusEntries):
-        self.status = status
-        self._pending: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in status.TABLES}
+    def __init__(self, web_app: web.Application):
+        self._web_app = web_app  # its worker is read when a request comes (CLI commands install the API without one)
+        self._pending: dict[str, dict[str, dict[str, Any]]] = {name: {} for name in StatusEntries.TABLES}
+
+    @property
+    def status(self) -> StatusEntries:
+        return self._web_app[WORKER].status
 
     def add(self, table: str, key: str, entry: dict[str, Any]) -> None:
         pending = self._pending[table]

@@ -113,7 +113,7 @@ def install(web_app: web.Application, faust_app, worker: Worker | None = None) -
     web_app[IN_FLIGHT] = {}
     web_app[health.WAREHOUSE_CHECK] = health.WarehouseCheck()
     web_app[health.WAREHOUSE_READS] = health.CachedReads()
-    web_app[ACCEPTED] = Accepted(web_app[WORKER].status)
+    web_app[ACCEPTED] = Accepted(web_app)
     web_app.middlewares.extend(MIDDLEWARES)
     setup_routes(web_app.router)
 
