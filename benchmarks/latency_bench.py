@@ -11,7 +11,7 @@ POST /generate to Kafka of 10 rows, POST /train of a GaussianCopula) are each fo
 of the id they returned; a 404 there counts as an error (read-your-writes). Idle, they run after the idle
 phase, one at a time in turn until each has --samples answers, so that the work they start does not load
 the idle phase; the worker is then restarted once their streams have ended, which ends the trainings they
-queued. Busy, each probes every 200 ms on its own thread (the trainings queue behind the CTGAN one). The
+queued. Busy, each probes every second on its own thread (the trainings queue behind the CTGAN one). The
 busy phase is confirmed: the training must be running and the stream running with more rows landed at
 both its start and its end; otherwise the run says so and exits 1 (a smoke run only reports it). It
 also prints how long the worker's event-loop thread waited for a CPU then, and the machine's load.
@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 from tests.harness import Worker, trained_pipeline, wait_for  # noqa: E402
 
 PROBE_EVERY = 0.05
-ACCEPT_EVERY = 0.2  # each accepted POST starts a small stream (10 rows): fewer than the GET probes
+ACCEPT_EVERY = 1.0  # each accepted POST starts work (a 10-row stream, a training): far fewer than the GET probes
 HEALTH, STREAM, GENERATE = "GET /health", "GET /stream/{id}", "POST /generate (100 rows)"
 ACCEPT_STREAM, ACCEPT_KAFKA, ACCEPT_TRAIN = "POST /stream (accept)", "POST /generate to Kafka", "POST /train (accept)"
 ACCEPTING = {  # the POST's body, the field of its answer holding the id, the path that reads it back
