@@ -48,5 +48,6 @@ async def carry_out_commands(stream):
 
 
 async def publish_command(command) -> None:
-    """Send a command (a pydantic model from agents.commands) to the control topic."""
-    await control_topic.send(key=command.id.encode(), value=command.model_dump_json(exclude_none=True).encode())
+    """Send a command (a pydantic model from agents.commands) to the control topic; returns once the broker has it."""
+    sent = await control_topic.send(key=command.id.encode(), value=command.model_dump_json(exclude_none=True).encode())
+    await sent

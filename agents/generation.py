@@ -81,8 +81,10 @@ class UnknownStream(LookupError):
 @handles("cancel")
 async def cancel_stream(command) -> None:
     entry = streams.get(command.id)
-    if entry is None:
+    # a stream started here may not be folded yet (its cancel can follow POST /stream at once): its pacer is
+    if entry is None and command.id not in _pacers:
         raise UnknownStream(f"no stream {command.id!r} to cancel")  # dead-lettered with this reason
+    entry = entry or {}
     if entry.get("state") in TERMINAL or entry.get("rows_landed", 0) >= entry.get("num_samples", float("inf")):
         logger.info("stream %s already %s; cancel ignored", command.id, entry.get("state"))
         return  # every row landed: its owner marks it completed

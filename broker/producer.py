@@ -15,6 +15,8 @@ from aiokafka.partitioner import DefaultPartitioner
 
 from broker.partitioning import partitions_of
 
+YIELD_EVERY = 500  # messages batched per turn of the event loop
+
 
 class BatchProducer:
     def __init__(self, bootstrap_servers: str, **options):
@@ -47,7 +49,9 @@ class BatchProducer:
             chosen = partitions_of(keys, partitions)
         batches: dict[int, object] = {}
         delivered = []
-        for (key, value), partition in zip(messages, chosen):
+        for index, ((key, value), partition) in enumerate(zip(messages, chosen)):
+            if index and index % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # batching a whole chunk at once held the loop for long
             batch = batches.get(partition) or batches.setdefault(partition, self._producer.create_batch())
             if batch.append(key=key, value=value, timestamp=None) is None:  # batch full
                 delivered.append(await self._producer.send_batch(batch, topic, partition=partition))

@@ -16,7 +16,7 @@ from aiohttp import web
 import agents.control as control
 from models_store import ModelStore
 from worker.app import app
-from web import generation, training, waiting
+from web import generation, training
 from web.routes import create_app
 
 
@@ -75,11 +75,8 @@ def kafka_cut_out(monkeypatch, tmp_path):
     """Commands go to a mock (yielded); the model store is empty and private; the broker check finds a port
     that accepts connections (a stand-in: /health only dials it), so a healthy service answers 200."""
     published = mock.AsyncMock(name="publish_command")
-    known = mock.AsyncMock(name="wait_until_known", return_value=True)
     for module in (control, training, generation):
         monkeypatch.setattr(module, "publish_command", published)
-    for module in (waiting, training, generation):
-        monkeypatch.setattr(module, "wait_until_known", known)
     monkeypatch.setattr(control.control_topic, "send", mock.AsyncMock(name="control_topic.send"))
     res = app.worker
     models = tmp_path / "models"

@@ -15,10 +15,10 @@ from agents.status import TERMINAL
 from models_store import ModelStoreError
 from synthesis.conditions import ConditionError, validate_conditions
 from synthesis.sampling import sample_chunk
+from web.accepting import ACCEPTED, stream_entry
 from web.context import worker_of
 from web.errors import http_error, json_response, parse_body
 from web.models import requested_model
-from web.waiting import wait_until_known
 
 
 def _model_version(res, name: str | None, version: int | None, conditions: dict | None = None) -> tuple[str, int]:
@@ -45,7 +45,7 @@ async def generate(request: web.Request) -> web.Response:
         command = GenerateCommand(command="generate", num_samples=body.num_samples, model_name=name,
                                   model_version=version, seed=body.seed, conditions=body.conditions)
         await publish_command(command)
-        await wait_until_known(res.status, "stream", command.id)
+        request.app[ACCEPTED].add("stream", command.id, stream_entry(command, res.settings.chunk_size))
         return json_response({"request_id": command.id, "num_samples": body.num_samples,
                               "topic": res.settings.records_topic,
                               "status_url": f"/stream/{command.id}"}, status=202)
@@ -81,7 +81,7 @@ async def start_stream(request: web.Request) -> web.Response:
     name, version = _model_version(res, body.model_name, body.model_version, body.conditions)
     command = StreamCommand(command="stream", **(body.model_dump() | {"model_name": name, "model_version": version}))
     await publish_command(command)
-    await wait_until_known(res.status, "stream", command.id)
+    request.app[ACCEPTED].add("stream", command.id, stream_entry(command, res.settings.chunk_size))
     return json_response({"stream_id": command.id, "status_url": f"/stream/{command.id}"}, status=202)
 
 
@@ -105,7 +105,7 @@ def _is_stream(entry: dict | None) -> bool:
 
 
 def _entry(request: web.Request, stream_id: str) -> dict:
-    entry = worker_of(request).status.get("stream", stream_id)
+    entry = request.app[ACCEPTED].get("stream", stream_id)
     if not _is_stream(entry):
         raise http_error(web.HTTPNotFound, f"stream {stream_id!r} not found")
     return entry
@@ -126,7 +126,7 @@ async def cancel_stream(request: web.Request) -> web.Response:
 
 
 async def stream_list(request: web.Request) -> web.Response:
-    entries = sorted((v for v in worker_of(request).status.entries("stream") if _is_stream(v)),
+    entries = sorted((v for v in request.app[ACCEPTED].entries("stream") if _is_stream(v)),
                      key=lambda e: e.get("created_at") or "", reverse=True)
     views = [stream_view(e) for e in entries[:200]]
     return json_response({"streams": views, "total_count": len(entries)})

@@ -6,6 +6,7 @@ from aiohttp import web
 
 from worker.schemas import GenerateRequest, SqlRequest, StreamRequest, TrainRequest
 from web import dashboard, docs, generation, health, metrics, models, openapi, training
+from web.accepting import ACCEPTED, Accepted
 from web.context import FAUST_APP, WORKER
 from web.middleware import IN_FLIGHT, MIDDLEWARES
 from web.openapi import ROUTE_DOCS_KEY, RouteDoc
@@ -104,12 +105,15 @@ ROUTE_DOCS: dict[tuple[str, str], RouteDoc] = {
 def install(web_app: web.Application, faust_app, worker: Worker | None = None) -> None:
     """Add the API to the Faust worker's aiohttp application: the worker object (faust_app.worker unless given),
     the middlewares, the routes, and the views' own state."""
+    if WORKER in web_app:
+        return  # Faust initialises its web server more than once: middlewares added again would each count a request
     web_app[WORKER] = worker if worker is not None else faust_app.worker
     web_app[FAUST_APP] = faust_app
     web_app[ROUTE_DOCS_KEY] = ROUTE_DOCS
     web_app[IN_FLIGHT] = {}
     web_app[health.WAREHOUSE_CHECK] = health.WarehouseCheck()
     web_app[health.WAREHOUSE_READS] = health.CachedReads()
+    web_app[ACCEPTED] = Accepted(web_app)
     web_app.middlewares.extend(MIDDLEWARES)
     setup_routes(web_app.router)
 

@@ -9,9 +9,9 @@ from agents.control import publish_command
 from models_store import is_url
 from synthesis.datasets import DatasetError, list_datasets, resolve_dataset
 from synthesis.methods import METHODS
+from web.accepting import ACCEPTED, training_entry
 from web.context import worker_of
 from web.errors import http_error, json_response, parse_body
-from web.waiting import wait_until_known
 
 
 def method_view(method) -> dict:
@@ -47,7 +47,7 @@ async def start_training(request: web.Request) -> web.Response:
         )
     command = TrainCommand(command="train", **body.model_dump())
     await publish_command(command)
-    await wait_until_known(res.status, "training", command.id)
+    request.app[ACCEPTED].add("training", command.id, training_entry(command))
     return json_response(
         {"status": "started", "task_id": command.id,
          "message": f"Training task initiated. Use task_id to check progress. Training {body.method} model "
@@ -75,7 +75,7 @@ def task_view(worker, entry: dict) -> dict:
 async def training_status(request: web.Request) -> web.Response:
     task_id = request.match_info["task_id"]
     worker = worker_of(request)
-    entry = worker.status.get("training", task_id)
+    entry = request.app[ACCEPTED].get("training", task_id)
     if entry is None:
         raise http_error(web.HTTPNotFound, f"training task {task_id!r} not found")
     return json_response(task_view(worker, entry))
@@ -83,6 +83,6 @@ async def training_status(request: web.Request) -> web.Response:
 
 async def training_task_list(request: web.Request) -> web.Response:
     worker = worker_of(request)
-    tasks = sorted((task_view(worker, v) for v in worker.status.entries("training") if v),
+    tasks = sorted((task_view(worker, v) for v in request.app[ACCEPTED].entries("training") if v),
                    key=lambda t: t["created_at"] or "", reverse=True)
     return json_response({"tasks": tasks, "total_count": len(tasks)})

@@ -100,10 +100,16 @@ def test_a_published_command_parses_back_to_itself():
     assert parse_command(raw, FALLBACK) == command
 
 
-async def test_publish_command_sends_json_keyed_by_id():
+async def test_publish_command_sends_json_keyed_by_id_and_returns_once_the_broker_has_it():
     command = GenerateCommand(command="generate", num_samples=3, model_name="cvd", model_version=1)
-    with mock.patch.object(control.control_topic, "send", new_callable=mock.AsyncMock) as send:
-        await control.publish_command(command)
+    acknowledged = asyncio.get_running_loop().create_future()  # what Faust's send returns: the broker's answer
+    with mock.patch.object(control.control_topic, "send", new_callable=mock.AsyncMock,
+                           return_value=acknowledged) as send:
+        publishing = asyncio.ensure_future(control.publish_command(command))
+        await asyncio.sleep(0.05)
+        assert not publishing.done()
+        acknowledged.set_result(None)
+        await publishing
     send.assert_awaited_once()
     assert send.await_args.kwargs["key"] == command.id.encode()
     assert orjson.loads(send.await_args.kwargs["value"]) == {

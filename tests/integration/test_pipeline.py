@@ -82,6 +82,29 @@ def test_second_training_without_overwrite_is_409(worker, trained):
     assert "overwrite_existing" in resp.json()["error"]
 
 
+def test_the_id_a_post_returns_is_found_right_after(worker, trained):
+    """Read-your-writes on the worker that answered: a GET sent as soon as the 202 arrives never answers 404."""
+    started = []
+    for _ in range(10):
+        for path, body, field in (("/stream", {"num_samples": 10, "batch_size": 10}, "stream_id"),
+                                  ("/generate", {"num_samples": 10, "send_to_kafka": True}, "request_id")):
+            resp = worker.post(path, json=body)
+            assert resp.status_code == 202, resp.text
+            read = worker.get(f"/stream/{resp.json()[field]}")
+            assert read.status_code == 200, read.text
+            assert read.json()["state"] in ("pending", "running", "completed"), read.json()
+            started.append(resp.json()[field])
+    resp = worker.post("/train", json={"model_name": "cvd_read_back", "method": "gaussian_copula"})
+    assert resp.status_code == 202, resp.text
+    read = worker.get(f"/train/status/{resp.json()['task_id']}")
+    assert read.status_code == 200 and read.json()["status"] in ("pending", "running"), read.text
+    # the pending entries give way to the agents' own: every one of these ends as it should
+    assert worker.wait_training(resp.json()["task_id"])["status"] == "completed"
+    for stream_id in started:
+        final = worker.wait_stream(stream_id)
+        assert (final["state"], final["rows_landed"]) == ("completed", 10), final
+
+
 def test_stream_lands_5000_distinct_records_in_training_categories(worker, streamed):
     assert streamed["rows_landed"] == 5000
     rows = warehouse_records(worker, streamed["stream_id"])

@@ -25,7 +25,8 @@ from models_store import ModelStore
 from worker.app import app
 from tests.harness import ROOT
 from tests.harness import free_port
-from web.routes import create_app
+from web.middleware import MIDDLEWARES
+from web.routes import create_app, install
 
 SAMPLE = "cvd_sample_3463.csv"
 MB = 1_048_576
@@ -36,10 +37,8 @@ def publish(monkeypatch):
     """The mock every command goes through; the control topic itself must never be sent to."""
     published = mock.AsyncMock(name="publish_command")
     topic_send = mock.AsyncMock(name="control_topic.send")
-    known = mock.AsyncMock(name="wait_until_known", return_value=True)
     for module in (web.training, web.generation):
         monkeypatch.setattr(module, "publish_command", published)
-        monkeypatch.setattr(module, "wait_until_known", known)
     monkeypatch.setattr(control.control_topic, "send", topic_send)
     yield published
     topic_send.assert_not_called()
@@ -466,6 +465,39 @@ async def test_generate_to_kafka_publishes_a_command(client, publish, model):
     assert body["topic"] == app.worker.settings.records_topic
 
 
+async def test_what_was_accepted_is_found_right_after_before_the_control_agent_reports(client, publish, model, tables):
+    """Read-your-writes on the worker that answered: the status topic has nothing of these commands yet."""
+    streamed = await (await client.post("/stream", json={"num_samples": 300, "batch_size": 100,
+                                                         "model_name": model})).json()
+    sent = await (await client.post("/generate", json={"num_samples": 50, "send_to_kafka": True,
+                                                       "model_name": model})).json()
+    trained = await (await client.post("/train", json={"model_name": f"{model}_b"})).json()
+    for stream_id, kind in ((streamed["stream_id"], "stream"), (sent["request_id"], "generate")):
+        resp = await client.get(f"/stream/{stream_id}")
+        assert resp.status == 200
+        view = await resp.json()
+        assert (view["state"], view["kind"], view["model_version"], view["chunks_total"]) == ("pending", kind, 2, 1)
+    listed = {s["stream_id"] for s in (await (await client.get("/streams")).json())["streams"]}
+    assert {streamed["stream_id"], sent["request_id"]} <= listed
+    resp = await client.get(f"/train/status/{trained['task_id']}")
+    assert resp.status == 200 and (await resp.json())["status"] == "pending"
+    assert trained["task_id"] in {t["task_id"] for t in (await (await client.get("/train/tasks")).json())["tasks"]}
+    assert (await client.delete(f"/stream/{streamed['stream_id']}")).status == 202
+
+    # once the status view folds the control agent's entry, that one is answered (and listed once)
+    tables(status.streams, streamed["stream_id"], {"stream_id": streamed["stream_id"], "state": "running",
+                                                   "num_samples": 300, "created_at": "2025-01-01T00:00:00"})
+    assert (await (await client.get(f"/stream/{streamed['stream_id']}")).json())["state"] == "running"
+    listed = [s["stream_id"] for s in (await (await client.get("/streams")).json())["streams"]]
+    assert listed.count(streamed["stream_id"]) == 1
+
+
+async def test_an_id_never_accepted_is_still_not_found(client, publish, model):
+    await client.post("/stream", json={"num_samples": 10, "model_name": model})
+    assert (await client.get("/stream/never-sent")).status == 404
+    assert (await client.get("/train/status/never-sent")).status == 404
+
+
 async def test_cancel_a_running_stream_publishes_a_cancel(client, publish, tables):
     tables(status.streams, "run-1", {"stream_id": "run-1", "state": "running", "created_at": "2025-01-01T00:00:00"})
     resp = await client.delete("/stream/run-1")
@@ -666,3 +698,10 @@ async def test_warehouse_sql_runs_the_readmes_query_and_refuses_writes(client):
     assert error["field"] == "sql" and "DELETE statements are refused" in error["message"]
     failed = await client.post("/warehouse/sql", json={"sql": "SELECT * FROM NO_SUCH_TABLE"})
     assert failed.status == 400 and "NO_SUCH_TABLE" in (await failed.json())["error"]
+
+
+def test_the_api_installed_twice_counts_each_request_once():
+    """Faust initialises its web server more than once: the middlewares (the in-flight limit among them) run once."""
+    web_app = create_app(app.worker)
+    install(web_app, None, app.worker)
+    assert len(web_app.middlewares) == len(MIDDLEWARES)
