@@ -9,16 +9,16 @@ import time
 from typing import Any
 
 from agents.commands import handles
-from worker.schemas import GenerateCommand, StreamCommand
 from agents.records import GenerationChunk
 from agents.status import TERMINAL, now, publish_status, streams
 from agents.status import ready as status_ready
 from agents.status import entry as status_entry
 from agents.topics import generation_topic, records_topic
-from worker.app import app
 from models_store import ModelStoreError
 from synthesis.conditions import ConditionError, validate_conditions
 from synthesis.sampling import sample_messages
+from worker.app import app
+from worker.schemas import GenerateCommand, StreamCommand
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class UnknownStream(LookupError):
 async def cancel_stream(command) -> None:
     entry = streams.get(command.id)
     # a stream started here may not be folded yet (its cancel can follow POST /stream at once): its pacer is
-    if entry is None and command.id not in _pacers:
+    if entry is None and command.id not in app.worker.pacers:
         raise UnknownStream(f"no stream {command.id!r} to cancel")  # dead-lettered with this reason
     entry = entry or {}
     if entry.get("state") in TERMINAL or entry.get("rows_landed", 0) >= entry.get("num_samples", float("inf")):

@@ -84,8 +84,13 @@ class RecordSink(mode.Service):
         messages: list[SinkMessage] = []
         offsets: dict[TopicPartition, int] = {}
         while len(messages) < size:
-            fetched = await self.consumer.getmany(timeout_ms=0 if messages else timeout_ms,
-                                                  max_records=min(FETCH_SLICE, size - len(messages)))
+            try:
+                fetched = await self.consumer.getmany(timeout_ms=0 if messages else timeout_ms,
+                                                      max_records=min(FETCH_SLICE, size - len(messages)))
+            except KafkaError:
+                if not messages:
+                    raise
+                break  # the records taken so far are written and committed; the error comes back next fetch
             if not fetched:
                 break
             for tp, batch in fetched.items():

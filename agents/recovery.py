@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 
 from aiokafka.partitioner import murmur2
 
-from agents import generation, training
+from agents import generation
 from agents.status import TERMINAL, is_ready, now, publish_status, streams, training_tasks
 from agents.status import entry as status_entry
 from agents.topics import generation_topic

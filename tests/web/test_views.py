@@ -385,7 +385,6 @@ async def test_expensive_requests_are_capped_per_client(client, model, monkeypat
     import asyncio
 
     import worker.settings as settings_module
-    import web.generation
 
     release, inside = asyncio.Event(), asyncio.Semaphore(0)
 
