@@ -26,7 +26,7 @@ worker: install
 test: install
 	bash scripts/test_tools.sh
 	$(VENV)/bin/lint-imports --no-cache  # the import layers of .importlinter
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider --durations=15
 
 test-unit: install
 	$(PY) -m pytest -q -p no:cacheprovider -m "not integration"

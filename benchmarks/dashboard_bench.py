@@ -214,7 +214,7 @@ def main() -> None:
     parser.add_argument("--smoke", action="store_true")
     args = parser.parse_args()
     if args.smoke:
-        args.rows, args.streams, args.table_rows, args.samples = 20_000, 20, 60_000, 30
+        args.rows, args.streams, args.table_rows, args.samples = 10_000, 5, 25_000, 20
     chunk = get_settings().chunk_size
     timeout = max(120.0, args.rows / 1000)  # a stream slower than 1,000 rows/s has gone wrong
     order = [kind for pair in range(args.pairs) for kind in (("baseline", "open") if pair % 2 == 0

@@ -78,7 +78,7 @@ def parse_and_write_rates(models_dir: str, messages, batch: int) -> tuple[float,
     from warehouse.duckdb import DuckDBWriter
 
     schema = {c["name"]: c for c in open_store(models_dir).manifest("cvd", 1)["columns"]}
-    parser = BatchWriter()
+    parser = BatchWriter(worker=None)  # prepare() alone: it reads model_columns, set below
     parser.model_columns = lambda name, version: schema if (name, version) == ("cvd", 1) else None
     sink_messages = [SinkMessage(key, value, "bench", 0, offset) for offset, (key, value) in enumerate(messages)]
     batches = [sink_messages[i:i + batch] for i in range(0, len(sink_messages), batch)]
