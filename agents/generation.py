@@ -94,11 +94,21 @@ async def cancel_stream(command) -> None:
         pacer.cancel()
 
 
-async def fail_streams_in_flight(reason: str) -> list[str]:
-    """Mark failed every running stream whose rows have not all landed (its chunks on the broker are gone)."""
+def streams_in_flight() -> set[str]:
+    """The streams not finished, nor with every row landed."""
+    return {entry["stream_id"] for entry in streams.values()
+            if entry.get("state") not in TERMINAL and "num_samples" in entry and "stream_id" in entry
+            and entry.get("rows_landed", 0) < entry["num_samples"]}
+
+
+async def fail_streams_in_flight(reason: str, only: set[str] | None = None) -> list[str]:
+    """Mark failed every running stream (of `only`, if given) whose rows have not all landed (its chunks on the
+    broker are gone)."""
     failed = []
     for entry in streams.values():
         if entry.get("state") in TERMINAL or "num_samples" not in entry:
+            continue
+        if only is not None and entry.get("stream_id") not in only:
             continue
         landed = entry.get("rows_landed", 0)
         if landed >= entry["num_samples"]:

@@ -24,7 +24,7 @@ import time
 import mode
 from aiokafka.errors import KafkaError
 
-from agents.generation import fail_streams_in_flight
+from agents.generation import fail_streams_in_flight, streams_in_flight
 from agents.topics import generation_topic
 from worker.app import app
 from broker.embedded import port_open
@@ -82,6 +82,7 @@ async def recreate_lost_topics() -> None:
     if time.monotonic() >= app.worker.next_topic_check:
         await check_topics()
     await read_recreated_topics_from_the_start()
+    await fail_lost_streams()
 
 
 async def check_topics() -> None:
@@ -104,9 +105,24 @@ async def check_topics() -> None:
     worker.recreated_topics.update(created)
     worker.recreated_at = time.monotonic()
     if generation_topic.get_topic_name() in created:
-        failed = await fail_streams_in_flight("the broker lost its data (restarted?) while the stream ran")
-        if failed:
-            logger.warning("streams %s marked failed: their chunks were on the broker", failed)
+        worker.streams_lost = streams_in_flight()
+        await fail_lost_streams()
+
+
+async def fail_lost_streams() -> None:
+    """Mark failed the streams whose chunks went with the broker's data; while the broker still refuses the
+    marks (a broker just restarted may, for seconds), try again on the next tick instead of stopping the worker."""
+    if not app.worker.streams_lost:
+        return
+    try:
+        failed = await fail_streams_in_flight("the broker lost its data (restarted?) while the stream ran",
+                                              only=app.worker.streams_lost)
+    except KafkaError as exc:
+        logger.warning("streams of the lost topics not marked failed yet (%s); trying again", exc)
+        return
+    app.worker.streams_lost = set()
+    if failed:
+        logger.warning("streams %s marked failed: their chunks were on the broker", failed)
 
 
 RESET_WINDOW_SECONDS = 60.0
