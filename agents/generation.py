@@ -10,7 +10,7 @@ from typing import Any
 
 from agents.commands import handles
 from agents.records import GenerationChunk
-from agents.status import TERMINAL, now, publish_status, streams
+from agents.status import TERMINAL, all_landed, now, publish_status, streams
 from agents.status import ready as status_ready
 from agents.status import entry as status_entry
 from agents.topics import generation_topic, records_topic
@@ -85,7 +85,7 @@ async def cancel_stream(command) -> None:
     if entry is None and command.id not in app.worker.pacers:
         raise UnknownStream(f"no stream {command.id!r} to cancel")  # dead-lettered with this reason
     entry = entry or {}
-    if entry.get("state") in TERMINAL or entry.get("rows_landed", 0) >= entry.get("num_samples", float("inf")):
+    if entry.get("state") in TERMINAL or all_landed(entry):
         logger.info("stream %s already %s; cancel ignored", command.id, entry.get("state"))
         return  # every row landed: its owner marks it completed
     await publish_status("stream", command.id, changes={"state": "cancelled", "completed_at": now()})
@@ -97,30 +97,24 @@ async def cancel_stream(command) -> None:
 def streams_in_flight() -> set[str]:
     """The streams not finished, nor with every row landed."""
     return {entry["stream_id"] for entry in streams.values()
-            if entry.get("state") not in TERMINAL and "num_samples" in entry and "stream_id" in entry
-            and entry.get("rows_landed", 0) < entry["num_samples"]}
+            if "stream_id" in entry and "num_samples" in entry and entry.get("state") not in TERMINAL
+            and not all_landed(entry)}
 
 
 async def fail_streams_in_flight(reason: str, only: set[str] | None = None) -> list[str]:
-    """Mark failed every running stream (of `only`, if given) whose rows have not all landed (its chunks on the
-    broker are gone)."""
+    """Mark failed every stream in flight (of `only`, if given): its chunks on the broker are gone."""
     failed = []
-    for entry in streams.values():
-        if entry.get("state") in TERMINAL or "num_samples" not in entry:
-            continue
-        if only is not None and entry.get("stream_id") not in only:
-            continue
-        landed = entry.get("rows_landed", 0)
-        if landed >= entry["num_samples"]:
-            continue  # every row is stored: its owner marks it completed
-        pacer = app.worker.pacers.pop(entry["stream_id"], None)
+    for stream_id in streams_in_flight() if only is None else streams_in_flight() & only:
+        entry = streams.get(stream_id)
+        pacer = app.worker.pacers.pop(stream_id, None)
         if pacer is not None:
             pacer.cancel()
-        await publish_status("stream", entry["stream_id"], changes={
+        await publish_status("stream", stream_id, changes={
             "state": "failed", "completed_at": now(),
-            "error": f"{reason}; {landed} of {entry['num_samples']} rows had landed: start the stream again"},
+            "error": f"{reason}; {entry.get('rows_landed', 0)} of {entry['num_samples']} rows had landed: "
+                     "start the stream again"},
             confirm=True)
-        failed.append(entry["stream_id"])
+        failed.append(stream_id)
     return failed
 
 

@@ -104,14 +104,8 @@ class BatchWriter:
         self.stats["duplicates"] += len(messages) - len(rejected) - inserted
         self.stats["batches"] += 1
         self.write_seconds.observe(time.perf_counter() - started)
-        landing = Landing()
-        for row in counted:
-            landing.add("landed", row["request_id"], row["kafka_partition"], row["kafka_offset"])
-        for message, _ in rejected:
-            request_id = request_of(message.value)
-            if request_id is not None:
-                landing.add("rejected", request_id, message.partition, message.offset)
-        return landing
+        # a loop over every row of the batch: off the event loop, like the parsing
+        return await asyncio.to_thread(Landing.of, counted, rejected)
 
     async def write_until_stored(self, rows: list[dict[str, Any]]) -> int:
         """Write a batch, retrying with backoff while the warehouse is unavailable."""
@@ -165,6 +159,18 @@ class Landing:
 
     def __init__(self):
         self.offsets: dict[str, dict[str, dict[int, list[int]]]] = {}  # request -> kind -> partition -> offsets
+
+    @classmethod
+    def of(cls, counted: list[dict[str, Any]], rejected: list[tuple[SinkMessage, str]]) -> Landing:
+        """The landing of a batch: its rows stored from their own message, and its dead-lettered messages."""
+        landing = cls()
+        for row in counted:
+            landing.add("landed", row["request_id"], row["kafka_partition"], row["kafka_offset"])
+        for message, _ in rejected:
+            request_id = request_of(message.value)
+            if request_id is not None:
+                landing.add("rejected", request_id, message.partition, message.offset)
+        return landing
 
     def add(self, kind: str, request_id: str, partition: int, offset: int) -> None:
         kinds = self.offsets.setdefault(request_id, {})

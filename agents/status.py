@@ -66,6 +66,11 @@ def entry(table: str, key: str) -> dict[str, Any] | None:
     return app.worker.status.get(table, key)
 
 
+def all_landed(entry: dict[str, Any]) -> bool:
+    """Every row of a stream entry is in the warehouse (its owner then marks it completed)."""
+    return entry.get("num_samples") is not None and entry.get("rows_landed", 0) >= entry["num_samples"]
+
+
 def now() -> str:
     return datetime.now(timezone.utc).isoformat()
 

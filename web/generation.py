@@ -11,7 +11,7 @@ from aiohttp import web
 
 from worker.schemas import CancelCommand, GenerateCommand, GenerateRequest, StreamCommand, StreamRequest
 from agents.control import publish_command
-from agents.status import TERMINAL
+from agents.status import TERMINAL, all_landed
 from models_store import ModelStoreError
 from synthesis.conditions import ConditionError, validate_conditions
 from synthesis.sampling import sample_chunk
@@ -119,7 +119,7 @@ async def cancel_stream(request: web.Request) -> web.Response:
     entry = _entry(request, request.match_info["stream_id"])
     if entry.get("state") in TERMINAL:
         raise http_error(web.HTTPConflict, f"stream {entry['stream_id']!r} is already {entry['state']}")
-    if entry.get("num_samples") is not None and entry.get("rows_landed", 0) >= entry["num_samples"]:
+    if all_landed(entry):
         raise http_error(web.HTTPConflict, f"stream {entry['stream_id']!r} has landed all its rows; it is completing")
     await publish_command(CancelCommand(command="cancel", id=entry["stream_id"]))
     return json_response({"stream_id": entry["stream_id"], "state": "cancelling"}, status=202)

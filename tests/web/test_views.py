@@ -574,7 +574,7 @@ async def test_health_reports_a_broker_back_from_an_outage_degraded_until_its_to
     monkeypatch.setattr(res, "settings", on_broker)
     monkeypatch.setattr(res, "topics_confirmed", res.topics_confirmed)
     monkeypatch.setattr(res, "next_topic_check", res.next_topic_check)
-    lost_topics.broker_unreachable()  # as when the worker's topic check found it down
+    res.broker_seen_down()  # as when the worker's topic check found it down
     resp = await client.get("/health")
     assert resp.status == 503
     broker = (await resp.json())["parts"]["broker"]
