@@ -36,10 +36,6 @@ OUTAGE_CHECK_SECONDS = 0.5
 WATCH_SECONDS = 0.1
 
 
-def broker_unreachable() -> None:
-    app.worker.broker_seen_down()
-
-
 async def _create_missing() -> list[str]:
     settings = app.worker.settings
     return await asyncio.wait_for(
@@ -74,14 +70,13 @@ class BrokerWatch(mode.Service):
     def _watch(self, worker) -> None:
         while not self._stopped.wait(WATCH_SECONDS):
             if worker.topics_confirmed and not _reachable(worker.settings.bootstrap_servers):
-                broker_unreachable()  # two assignments, read by the timer on the event loop
+                worker.broker_seen_down()  # plain assignments, read by the timer on the event loop
 
 
 @app.timer(interval=OUTAGE_CHECK_SECONDS)
 async def recreate_lost_topics() -> None:
     if time.monotonic() >= app.worker.next_topic_check:
         await check_topics()
-    await read_recreated_topics_from_the_start()
     await fail_lost_streams()
 
 
@@ -94,7 +89,7 @@ async def check_topics() -> None:
         created = await (view.recreating(_create_missing) if view is not None else _create_missing())
     except (KafkaError, OSError, asyncio.TimeoutError) as exc:
         logger.debug("topic check failed, broker unreachable: %s", exc)  # /health reports the broker
-        broker_unreachable()
+        worker.broker_seen_down()
         return
     if worker.outages == outages:  # else the broker went away during this check: check again
         worker.topics_confirmed = True
@@ -102,8 +97,6 @@ async def check_topics() -> None:
     if not created:
         return
     logger.warning("the broker had lost topics %s (restarted without its data?); created them again", created)
-    worker.recreated_topics.update(created)
-    worker.recreated_at = time.monotonic()
     if generation_topic.get_topic_name() in created:
         worker.streams_lost = streams_in_flight()
         await fail_lost_streams()
@@ -123,38 +116,3 @@ async def fail_lost_streams() -> None:
     app.worker.streams_lost = set()
     if failed:
         logger.warning("streams %s marked failed: their chunks were on the broker", failed)
-
-
-RESET_WINDOW_SECONDS = 60.0
-
-
-@app.on_partitions_assigned.connect
-async def count_assignments(sender, assigned, **kwargs) -> None:
-    app.worker.assignments += 1
-
-
-async def read_recreated_topics_from_the_start() -> None:
-    """Read the agents' partitions of topics created again from their first record.
-
-    Faust keeps, per partition, the offsets it read and committed, and may seek back to them when the group
-    joins the restarted broker; the records of a topic created again start at offset 0, under those offsets,
-    and Faust skipped them (a command sent after the restart was never carried out). Faust has no call to
-    forget them: its consumer's bookkeeping of a partition is cleared here as Faust does when a partition is
-    revoked, and the partition is read from offset 0 (its records are then all new). This runs on every
-    tick of the topic timer for RESET_WINDOW_SECONDS after the re-creation, once per partition and assignment
-    of the agents' consumer: the group may join again after the topics were made.
-    """
-    worker, consumer = app.worker, app.consumer
-    if not worker.recreated_topics or time.monotonic() - worker.recreated_at > RESET_WINDOW_SECONDS:
-        return
-    generation = worker.assignments
-    for tp in sorted(consumer.assignment()):
-        if tp.topic not in worker.recreated_topics or (tp, generation) in worker.reset_partitions:
-            continue
-        for book in (consumer._gap, consumer._acked, consumer._acked_index, consumer._read_offset,
-                     consumer._committed_offset):
-            book.pop(tp, None)
-        await consumer.seek(tp, 0)
-        worker.reset_partitions.add((tp, generation))
-        logger.info("%s[%d] read from offset 0 (the topic was created again; assignment %d)",
-                    tp.topic, tp.partition, generation)

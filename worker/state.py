@@ -57,11 +57,7 @@ class Worker:
         self.topics_confirmed = True
         self.next_topic_check = 0.0
         self.outages = 0  # broker outages seen (agents.lost_topics.BrokerWatch)
-        self.recreated_topics: set[str] = set()  # topics this worker created again after the broker lost them
-        self.recreated_at = float("-inf")
-        self.reset_partitions: set = set()  # (partition, assignment) the agents' consumer read from 0
         self.streams_lost: set[str] = set()  # streams in flight when the generation topic was lost, to mark failed
-        self.assignments = 0  # partition assignments of the agents' consumer so far
         self.sink = None  # the records sink service, once started (agents.record_sink.RecordSink)
         self.store = store_from_settings(settings)
         self._writer: WarehouseWriter | None = None
